@@ -1,0 +1,492 @@
+"""The particle collection that sklipo's estimators take as ``X``.
+
+Why this shape
+--------------
+Particles in electron-microscopy work come as cut-outs of *different sizes*, each
+with a binary mask and a pixel size (nm per pixel). scikit-learn splits ``X``
+with ``sklearn.utils._safe_indexing``, which keeps any object that has a
+``shape`` attribute and answers ``X[indices, ...]``. :class:`ParticleSet` is such
+an object: a one-dimensional collection (``shape == (n_particles,)``) in which
+image ``i``, mask ``i``, pixel size ``i`` and id ``i`` always travel together.
+So ``StratifiedKFold``, ``cross_validate``, ``GridSearchCV``, ``Pipeline``
+(scikit-learn's and imbalanced-learn's), ``clone`` and ``joblib`` carry masks and
+pixel sizes through every split without knowing about them.
+
+Subsets share the pixel buffers of the set they come from: indexing copies
+references, never pixels, so resampling a large set costs little memory.
+
+Images are stored channel-last, the convention of scikit-image's
+``channel_axis=-1``: ``(H, W)`` for grayscale and ``(H, W, C)`` for
+multichannel particles. Every particle of a set has the same number of
+channels; masks are always ``(H, W)`` booleans.
+
+Where a fixed size is enough, estimators also accept a plain NumPy stack,
+``(n, H, W)`` for grayscale or ``(n, C, H, W)`` (the layout of the networks);
+:func:`as_particle_set` turns such a stack into a set whose masks cover the
+whole image.
+"""
+
+# License: BSD 3 clause
+
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Particle", "ParticleSet", "as_particle_set"]
+
+
+class Particle(NamedTuple):
+    """One particle: what iterating over a :class:`ParticleSet` yields.
+
+    Attributes
+    ----------
+    image : ndarray of shape (H, W) or (H, W, C)
+        The cut-out, channel-last for multichannel particles.
+    mask : ndarray of shape (H, W), dtype=bool
+        True on the particle.
+    pixel_size : float
+        Nanometres per pixel; NaN when unknown.
+    id : str
+        The particle's identifier.
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    pixel_size: float
+    id: str
+
+
+def _describe(ids, index):
+    """Name a sample in error messages by its position and id."""
+    if ids is None or str(ids[index]) == str(index):
+        return f"particle {index}"
+    return f"particle {index} (id {ids[index]!r})"
+
+
+def _check_image(image, index, ids, channel_axis):
+    """Validate one image and return it channel-last."""
+    image = np.asarray(image)
+    where = _describe(ids, index)
+    if image.dtype == object or not (
+        np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"Images must hold integer or floating-point pixels; {where} has "
+            f"dtype {image.dtype}."
+        )
+    if channel_axis is None:
+        if image.ndim == 3:
+            raise ValueError(
+                f"{where} is 3-D with shape {image.shape} but no channel_axis was "
+                "given. Pass channel_axis=-1 for (H, W, C) images or channel_axis=0 "
+                "for (C, H, W) images."
+            )
+        if image.ndim != 2:
+            raise ValueError(
+                f"Grayscale images must be 2-D (H, W); {where} has shape {image.shape}."
+            )
+    else:
+        if image.ndim != 3:
+            raise ValueError(
+                f"With channel_axis={channel_axis}, images must be 3-D; {where} has "
+                f"shape {image.shape}."
+            )
+        image = np.moveaxis(image, channel_axis, -1)
+    if min(image.shape[:2]) < 1:
+        raise ValueError(f"{where} has an empty image of shape {image.shape}.")
+    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
+        raise ValueError(
+            f"{where} has NaN or infinite pixels; replace or drop them before "
+            "building the particle set."
+        )
+    return image
+
+
+def _check_mask(mask, image, index, ids):
+    """Validate one mask against its image and return it as booleans."""
+    mask = np.asarray(mask)
+    where = _describe(ids, index)
+    if mask.shape != image.shape[:2]:
+        raise ValueError(
+            f"The mask of {where} has shape {mask.shape}; it must match the image's "
+            f"height and width {image.shape[:2]}."
+        )
+    mask = mask.astype(bool, copy=False)
+    if not mask.any():
+        raise ValueError(
+            f"The mask of {where} is empty: no pixel marks the particle."
+        )
+    return mask
+
+
+def _check_pixel_size(pixel_size, n):
+    """Return pixel sizes as a float array of length ``n``; NaN means unknown."""
+    if pixel_size is None:
+        return np.full(n, np.nan)
+    values = np.asarray(pixel_size, dtype=float)
+    if values.ndim == 0:
+        values = np.full(n, float(values))
+    if values.shape != (n,):
+        raise ValueError(
+            f"pixel_size must be a number or one value per particle ({n}); got an "
+            f"array of shape {values.shape}."
+        )
+    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    if bad.size:
+        raise ValueError(
+            "pixel_size must be positive and finite (nanometres per pixel); "
+            f"particle {bad[0]} has {values[bad[0]]!r}."
+        )
+    return values
+
+
+class ParticleSet:
+    """Variable-size particle images with their masks, pixel sizes and ids.
+
+    A one-dimensional collection that scikit-learn's model selection splits
+    like an array: ``X[train]`` is a :class:`ParticleSet` of those particles
+    and ``X[i]`` is one :class:`Particle`.
+
+    Parameters
+    ----------
+    images : sequence of ndarray, or ndarray
+        One image per particle, ``(H, W)`` for grayscale or 3-D with the channel
+        axis given by `channel_axis`. Sizes may differ between particles. An
+        array stack ``(n, H, W)`` is read as ``n`` grayscale images. Integer
+        (8- or 16-bit) and floating-point pixels are kept as they are.
+    masks : sequence of ndarray, or ndarray, default=None
+        One ``(H, W)`` mask per particle, non-zero on the particle. None marks
+        every pixel as particle.
+    pixel_size : float or array-like of shape (n,), default=None
+        Nanometres per pixel, for all particles or one per particle. None when
+        unknown; features measured in nm then need it given elsewhere.
+    ids : array-like of shape (n,), default=None
+        Identifiers (file names, database keys). Defaults to the positions
+        ``"0"``, ``"1"``, ...
+    channel_axis : int, default=None
+        The axis of each *image* that holds channels (scikit-image's convention),
+        e.g. ``-1`` for ``(H, W, C)``. None for grayscale.
+
+    Attributes
+    ----------
+    images : ndarray of object, shape (n,)
+        The images, channel-last.
+    masks : ndarray of object, shape (n,)
+        The boolean masks.
+    pixel_size : ndarray of float, shape (n,)
+        Nanometres per pixel, NaN where unknown.
+    ids : ndarray of str, shape (n,)
+        The identifiers.
+    n_channels : int
+        Channels per image (1 for grayscale).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklipo import ParticleSet
+    >>> images = [np.zeros((40, 40)), np.ones((60, 52))]
+    >>> masks = [np.ones((40, 40), bool), np.ones((60, 52), bool)]
+    >>> X = ParticleSet(images, masks, pixel_size=0.8)
+    >>> X
+    ParticleSet(2 particles, 40x40 to 60x52 px, 1 channel, 0.8 nm/px)
+    >>> X[[1]].sizes
+    array([[60, 52]])
+    >>> image, mask, pixel_size, id_ = X[0]
+    """
+
+    def __init__(self, images, masks=None, *, pixel_size=None, ids=None, channel_axis=None):
+        if isinstance(images, np.ndarray) and images.dtype != object:
+            images = list(images)
+        n = len(images)
+        if n == 0:
+            raise ValueError("A ParticleSet needs at least one particle; got 0 images.")
+        if ids is None:
+            ids = np.arange(n).astype(str)
+        else:
+            ids = np.asarray(ids).astype(str)
+            if ids.shape != (n,):
+                raise ValueError(
+                    f"ids must hold one identifier per particle ({n}); got shape "
+                    f"{ids.shape}."
+                )
+        checked_images = [
+            _check_image(image, i, ids, channel_axis) for i, image in enumerate(images)
+        ]
+        if masks is None:
+            checked_masks = [np.ones(im.shape[:2], dtype=bool) for im in checked_images]
+        else:
+            if len(masks) != n:
+                raise ValueError(
+                    f"Got {n} images but {len(masks)} masks; each image needs one mask."
+                )
+            checked_masks = [
+                _check_mask(mask, image, i, ids)
+                for i, (mask, image) in enumerate(zip(masks, checked_images))
+            ]
+        channels = {1 if im.ndim == 2 else im.shape[2] for im in checked_images}
+        if len(channels) > 1:
+            raise ValueError(
+                "All particles must have the same number of channels; found "
+                f"{sorted(channels)}."
+            )
+        self._set_fields(
+            _object_array(checked_images),
+            _object_array(checked_masks),
+            _check_pixel_size(pixel_size, n),
+            ids,
+            channels.pop(),
+        )
+
+    def _set_fields(self, images, masks, pixel_size, ids, n_channels):
+        self._images = images
+        self._masks = masks
+        self._pixel_size = pixel_size
+        self._ids = ids
+        self._n_channels = n_channels
+
+    @classmethod
+    def _from_checked(cls, images, masks, pixel_size, ids, n_channels):
+        """Build a set from fields that are already validated (no copies)."""
+        particles = cls.__new__(cls)
+        particles._set_fields(images, masks, pixel_size, ids, n_channels)
+        return particles
+
+    def replace(self, *, images=None, masks=None):
+        """Return a set with new images and/or masks and the same pixel sizes and ids.
+
+        Transformers use it to return their output without validating again.
+
+        Parameters
+        ----------
+        images : sequence of ndarray, default=None
+            New channel-last images, one per particle; None keeps the current ones.
+        masks : sequence of ndarray, default=None
+            New boolean masks matching the images; None keeps the current ones.
+
+        Returns
+        -------
+        particles : ParticleSet
+        """
+        images = self._images if images is None else _object_array(images)
+        masks = self._masks if masks is None else _object_array(masks)
+        if len(images) != len(self) or len(masks) != len(self):
+            raise ValueError(
+                f"replace needs {len(self)} images and masks; got {len(images)} and "
+                f"{len(masks)}."
+            )
+        n_channels = self._n_channels
+        if len(images):
+            n_channels = 1 if images[0].ndim == 2 else images[0].shape[2]
+        return self._from_checked(images, masks, self._pixel_size, self._ids, n_channels)
+
+    @property
+    def images(self):
+        return self._images
+
+    @property
+    def masks(self):
+        return self._masks
+
+    @property
+    def pixel_size(self):
+        return self._pixel_size
+
+    @property
+    def ids(self):
+        return self._ids
+
+    @property
+    def n_channels(self):
+        return self._n_channels
+
+    @property
+    def shape(self):
+        """``(n_particles,)``: what scikit-learn counts samples by."""
+        return (len(self._images),)
+
+    @property
+    def sizes(self):
+        """ndarray of shape (n, 2): the height and width of each image."""
+        return np.array([im.shape[:2] for im in self._images], dtype=int).reshape(-1, 2)
+
+    @property
+    def has_pixel_size(self):
+        """bool: whether every particle has a known pixel size."""
+        return bool(len(self) and np.isfinite(self._pixel_size).all())
+
+    def __len__(self):
+        return len(self._images)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            # scikit-learn indexes array-likes as X[indices, ...].
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError(
+                    "A ParticleSet is one-dimensional: index it with one integer, "
+                    f"slice, or array of indices or booleans; got {key!r}."
+                )
+        if isinstance(key, Integral):
+            i = int(key)
+            return Particle(
+                self._images[i], self._masks[i], float(self._pixel_size[i]), str(self._ids[i])
+            )
+        if not isinstance(key, slice):
+            key = np.asarray(key)
+            if key.dtype == bool:
+                if key.shape != (len(self),):
+                    raise IndexError(
+                        f"A boolean index must have one value per particle ({len(self)}); "
+                        f"got shape {key.shape}."
+                    )
+            elif key.size == 0:
+                key = key.astype(int)
+            elif not np.issubdtype(key.dtype, np.integer):
+                raise IndexError(
+                    f"Index a ParticleSet with integers or booleans; got dtype {key.dtype}."
+                )
+        return self._from_checked(
+            self._images[key],
+            self._masks[key],
+            self._pixel_size[key],
+            self._ids[key],
+            self._n_channels,
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "A ParticleSet holds images of varying size with their masks, so it has "
+            "no single array form. For an estimator that needs a fixed-size numeric "
+            "array, add sklipo.preprocessing.Resize (and Flatten for a 2-D matrix) "
+            "before it in the pipeline, or use ParticleSet.stack() on equal-size images."
+        )
+
+    def __repr__(self):
+        n = len(self)
+        sizes = self.sizes
+        if n == 0:
+            size_text = "no images"
+        else:
+            lo, hi = sizes.min(axis=0), sizes.max(axis=0)
+            size_text = (
+                f"{lo[0]}x{lo[1]} px" if (lo == hi).all() else f"{lo[0]}x{lo[1]} to {hi[0]}x{hi[1]} px"
+            )
+        channels = f"{self._n_channels} channel" + ("s" if self._n_channels > 1 else "")
+        known = self._pixel_size[np.isfinite(self._pixel_size)]
+        if known.size == 0:
+            px = "pixel size unknown"
+        elif known.min() == known.max():
+            px = f"{known[0]:g} nm/px"
+        else:
+            px = f"{known.min():g} to {known.max():g} nm/px"
+        plural = "particle" if n == 1 else "particles"
+        return f"ParticleSet({n} {plural}, {size_text}, {channels}, {px})"
+
+    def stack(self):
+        """Return the images as one array; they must all have the same size.
+
+        Returns
+        -------
+        stack : ndarray of shape (n, H, W) or (n, H, W, C)
+
+        Raises
+        ------
+        ValueError
+            If the images differ in size; resize them first.
+        """
+        sizes = self.sizes
+        if len(self) and (sizes != sizes[0]).any():
+            odd = int(np.flatnonzero((sizes != sizes[0]).any(axis=1))[0])
+            raise ValueError(
+                "stack() needs images of one size; particle 0 is "
+                f"{tuple(sizes[0])} and particle {odd} is {tuple(sizes[odd])}. "
+                "Use sklipo.preprocessing.Resize to bring them to one size."
+            )
+        return np.stack(list(self._images))
+
+    @classmethod
+    def concatenate(cls, sets):
+        """Join particle sets end to end.
+
+        Parameters
+        ----------
+        sets : sequence of ParticleSet
+            Sets with the same number of channels.
+
+        Returns
+        -------
+        particles : ParticleSet
+        """
+        sets = list(sets)
+        if not sets:
+            raise ValueError("concatenate needs at least one ParticleSet.")
+        channels = {s.n_channels for s in sets}
+        if len(channels) > 1:
+            raise ValueError(
+                f"Cannot join sets with different numbers of channels: {sorted(channels)}."
+            )
+        return cls._from_checked(
+            np.concatenate([s._images for s in sets]),
+            np.concatenate([s._masks for s in sets]),
+            np.concatenate([s._pixel_size for s in sets]),
+            np.concatenate([s._ids for s in sets]),
+            channels.pop(),
+        )
+
+
+def _object_array(arrays):
+    """Pack arrays into a 1-D object array without letting NumPy broadcast them."""
+    packed = np.empty(len(arrays), dtype=object)
+    for i, array in enumerate(arrays):
+        packed[i] = array
+    return packed
+
+
+def as_particle_set(X):
+    """Return `X` as a :class:`ParticleSet`, converting image stacks.
+
+    Parameters
+    ----------
+    X : ParticleSet, ndarray or sequence of 2-D arrays
+        A particle set is returned as it is. A stack ``(n, H, W)`` is read as
+        grayscale images and ``(n, C, H, W)`` as images with channels first (the
+        networks' layout); a list of 2-D arrays as grayscale images. Masks of
+        converted input cover the whole image and pixel sizes are unknown.
+
+    Returns
+    -------
+    particles : ParticleSet
+
+    Raises
+    ------
+    TypeError
+        If `X` is of no supported kind.
+    ValueError
+        If `X` is empty or an array has the wrong number of dimensions.
+    """
+    if isinstance(X, ParticleSet):
+        if len(X) == 0:
+            raise ValueError("Found an empty ParticleSet (0 particles); at least 1 is required.")
+        return X
+    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
+        return ParticleSet(X)
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__"):
+        X = np.asarray(X)
+        if X.ndim == 3:
+            return ParticleSet(X)
+        if X.ndim == 4:
+            return ParticleSet(list(X), channel_axis=0)
+        raise ValueError(
+            "Expected particle images: a ParticleSet, an (n, H, W) or (n, C, H, W) "
+            f"array, or a list of 2-D images; got an array of shape {X.shape}."
+        )
+    raise TypeError(
+        "Expected particle images: a ParticleSet, an (n, H, W) or (n, C, H, W) array, "
+        f"or a list of 2-D images; got {type(X).__name__}."
+    )
