@@ -61,7 +61,7 @@ def _describe(ids, index):
     """Name a sample in error messages by its position and id."""
     if ids is None or str(ids[index]) == str(index):
         return f"particle {index}"
-    return f"particle {index} (id {ids[index]!r})"
+    return f"particle {index} (id {str(ids[index])!r})"
 
 
 def _check_image(image, index, ids, channel_axis):
@@ -136,7 +136,7 @@ def _check_pixel_size(pixel_size, n):
     if bad.size:
         raise ValueError(
             "pixel_size must be positive and finite (nanometres per pixel); "
-            f"particle {bad[0]} has {values[bad[0]]!r}."
+            f"particle {bad[0]} has {float(values[bad[0]])!r}."
         )
     return values
 
