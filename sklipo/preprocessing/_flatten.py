@@ -4,28 +4,22 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 __all__ = ["Flatten"]
 
 
 def _check_image_stack(X):
     """Return `X` as an (n, C, H, W) or already flat (n, d) array, or raise."""
-    if not hasattr(X, "shape") or not hasattr(X, "dtype"):
-        raise TypeError(
-            "Flatten takes an array of fixed-size images, (n, H, W) or (n, C, H, W); "
-            f"got {type(X).__name__}. Put sklipo.preprocessing.Resize before it."
-        )
-    X = np.asarray(X)
+    X = check_array(X, allow_nd=True, ensure_2d=False, input_name="X")
     if X.ndim == 3:
         X = X[:, None]
     if X.ndim not in (2, 4):
         raise ValueError(
             "Flatten takes an array of shape (n, H, W) or (n, C, H, W), or an already "
-            f"flat (n, d) matrix; got shape {X.shape}."
+            f"flat (n, d) matrix; got shape {X.shape}. Reshape your data so that the "
+            "first axis runs over particles."
         )
-    if X.shape[0] == 0:
-        raise ValueError("Found an array of 0 images; at least 1 is required.")
     return X
 
 
@@ -88,6 +82,11 @@ class Flatten(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = _check_image_stack(X)
+        if X.ndim == 2 and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but Flatten is expecting "
+                f"{self.n_features_in_} features as input."
+            )
         if X.shape[1:] != self.image_shape_:
             raise ValueError(
                 f"Flatten was fitted on images of shape {self.image_shape_} (C, H, W) "

@@ -25,9 +25,10 @@ def test_flatten_passes_flat_matrix_through():
 @pytest.mark.parametrize(
     "X, error, match",
     [
-        (np.zeros(5), ValueError, r"got shape \(5,\)"),
-        (ParticleSet([np.zeros((4, 4))]), TypeError, "Put sklipo.preprocessing.Resize before it"),
-        (np.zeros((0, 4, 4)), ValueError, "0 images"),
+        (np.zeros((5, 2, 2, 2, 2)), ValueError, r"got shape \(5, 2, 2, 2, 2\)"),
+        (ParticleSet([np.zeros((4, 4))]), TypeError, "add sklipo.preprocessing.Resize"),
+        (np.zeros((0, 4, 4)), ValueError, "0 sample"),
+        (np.full((2, 4, 4), np.nan), ValueError, "NaN"),
     ],
 )
 def test_flatten_bad_input(X, error, match):
