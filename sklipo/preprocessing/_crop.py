@@ -25,11 +25,16 @@ def _bounding_box(mask, margin):
 
 
 def _background_value(image, mask):
-    """Median of the pixels outside the mask, per channel (the whole image if none)."""
+    """Median of the pixels outside the mask, per channel (the whole image if none).
+
+    The middle order statistic (upper middle for even counts) from
+    ``np.partition``: several times faster than ``np.median`` on large cut-outs.
+    """
     outside = image[~mask]
     if outside.shape[0] == 0:
         outside = image.reshape(-1, *image.shape[2:])
-    return np.median(outside, axis=0)
+    middle = outside.shape[0] // 2
+    return np.partition(outside, middle, axis=0)[middle]
 
 
 class CropParticle(TransformerMixin, BaseEstimator):

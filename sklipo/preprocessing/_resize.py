@@ -144,8 +144,9 @@ class Resize(TransformerMixin, BaseEstimator):
         out = np.empty((len(particles), particles.n_channels, height, width), dtype=np.float32)
         sizes = particles.sizes
         shapes, groups = np.unique(sizes, axis=0, return_inverse=True)
-        for group in range(len(shapes)):
-            members = np.flatnonzero(groups.ravel() == group)
+        order = np.argsort(groups.ravel(), kind="stable")
+        bounds = np.cumsum(np.bincount(groups.ravel(), minlength=len(shapes)))[:-1]
+        for members in np.split(order, bounds):
             batch = np.stack([particles.images[i] for i in members]).astype(np.float32)
             if batch.ndim == 3:
                 batch = batch[:, None]
