@@ -132,11 +132,12 @@ def _check_pixel_size(pixel_size, n):
             f"pixel_size must be a number or one value per particle ({n}); got an "
             f"array of shape {values.shape}."
         )
-    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    # NaN marks an unknown pixel size (e.g. files without a calibration).
+    bad = np.flatnonzero(~np.isnan(values) & ~(np.isfinite(values) & (values > 0)))
     if bad.size:
         raise ValueError(
-            "pixel_size must be positive and finite (nanometres per pixel); "
-            f"particle {bad[0]} has {float(values[bad[0]])!r}."
+            "pixel_size must be positive and finite (nanometres per pixel), or NaN "
+            f"where unknown; particle {bad[0]} has {float(values[bad[0]])!r}."
         )
     return values
 
@@ -159,8 +160,9 @@ class ParticleSet:
         One ``(H, W)`` mask per particle, non-zero on the particle. None marks
         every pixel as particle.
     pixel_size : float or array-like of shape (n,), default=None
-        Nanometres per pixel, for all particles or one per particle. None when
-        unknown; features measured in nm then need it given elsewhere.
+        Nanometres per pixel, for all particles or one per particle. None (or
+        NaN for single particles) when unknown; features measured in nm then
+        need it given elsewhere.
     ids : array-like of shape (n,), default=None
         Identifiers (file names, database keys). Defaults to the positions
         ``"0"``, ``"1"``, ...

@@ -131,6 +131,13 @@ def test_particle_set_channel_axis_moves_channels_last():
     assert X.masks[0].shape == (20, 24) and X.masks[0].all()
 
 
+def test_particle_set_unknown_pixel_sizes():
+    """Check that NaN marks single unknown pixel sizes."""
+    X = ParticleSet([np.zeros((4, 4))] * 3, pixel_size=[0.5, np.nan, 0.5])
+    assert not X.has_pixel_size and X[[0, 2]].has_pixel_size
+    assert repr(X).endswith("0.5 nm/px)")
+
+
 def test_particle_set_defaults_and_repr():
     """Check default ids, unknown pixel sizes and the summary."""
     X = ParticleSet(np.zeros((3, 8, 8), dtype=np.uint16))
@@ -171,6 +178,7 @@ def test_particle_set_refuses_array_conversion():
         ({"images": [np.zeros((4, 4), dtype=bool)]}, TypeError, "dtype bool"),
         ({"images": [np.zeros((4, 4))], "pixel_size": 0.0}, ValueError, "positive and finite.*particle 0"),
         ({"images": [np.zeros((4, 4))] * 2, "pixel_size": [1.0, -2.0]}, ValueError, "particle 1 has -2.0"),
+        ({"images": [np.zeros((4, 4))] * 2, "pixel_size": [np.nan, np.inf]}, ValueError, "particle 1 has inf"),
         ({"images": [np.zeros((4, 4))] * 2, "pixel_size": [1.0]}, ValueError, "one value per particle"),
         ({"images": [np.zeros((4, 4))], "masks": []}, ValueError, "1 images but 0 masks"),
         ({"images": [np.zeros((4, 4))] * 2, "ids": ["a"]}, ValueError, "one identifier per particle"),

@@ -2,4 +2,13 @@
 
 # License: BSD 3 clause
 
-__all__ = []
+from sklipo.datasets._io import load_particles, save_particles
+from sklipo.datasets._micrographs import load_annotated_micrographs
+from sklipo.datasets._synthetic import make_liposomes
+
+__all__ = [
+    "load_annotated_micrographs",
+    "load_particles",
+    "make_liposomes",
+    "save_particles",
+]

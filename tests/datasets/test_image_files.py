@@ -1,0 +1,173 @@
+import imageio.v3 as iio
+import mrcfile
+import numpy as np
+import pytest
+import tifffile
+
+from sklipo.datasets._image_files import read_image, read_mask, write_image, write_mask
+
+RNG = np.random.RandomState(0)
+GRAY8 = RNG.randint(0, 256, size=(13, 17)).astype(np.uint8)
+GRAY16 = RNG.randint(0, 65536, size=(13, 17)).astype(np.uint16)
+FLOAT32 = RNG.normal(size=(13, 17)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "name, image, writer",
+    [
+        ("a.png", GRAY8, iio.imwrite),
+        ("a.png", GRAY16, iio.imwrite),
+        ("a.tif", GRAY16, tifffile.imwrite),
+        ("a.tiff", FLOAT32, tifffile.imwrite),
+        ("a.TIF", GRAY8.astype(np.int8), tifffile.imwrite),
+    ],
+)
+def test_read_image_keeps_dtype_and_values(tmp_path, name, image, writer):
+    # Check that 8/16-bit PNG and integer/float TIFF come back bit for bit.
+    writer(tmp_path / name, image)
+    read, pixel_size = read_image(tmp_path / name)
+    assert read.dtype == image.dtype
+    np.testing.assert_array_equal(read, image)
+    assert np.isnan(pixel_size)
+
+
+def test_read_image_mrc_pixel_size_from_header(tmp_path):
+    # Check that the MRC voxel size (in ångström) becomes nm per pixel.
+    with mrcfile.new(tmp_path / "a.mrc") as mrc:
+        mrc.set_data(FLOAT32)
+        mrc.voxel_size = 7.5
+    image, pixel_size = read_image(tmp_path / "a.mrc")
+    np.testing.assert_array_equal(image, FLOAT32)
+    assert image.dtype.isnative
+    assert pixel_size == pytest.approx(0.75)
+
+
+def test_read_image_mrc_unset_voxel_size_is_unknown(tmp_path):
+    # Check that a zero voxel size (the MRC default) gives an unknown pixel size.
+    with mrcfile.new(tmp_path / "a.mrc") as mrc:
+        mrc.set_data(GRAY16.astype(np.int16))
+    image, pixel_size = read_image(tmp_path / "a.mrc")
+    assert image.dtype == np.int16
+    assert np.isnan(pixel_size)
+
+
+def test_read_image_mrc_stack_raises(tmp_path):
+    # Check that an MRC holding several images is refused, naming the file.
+    with mrcfile.new(tmp_path / "stack.mrcs") as mrc:
+        mrc.set_data(np.zeros((3, 8, 8), np.float32))
+    with pytest.raises(ValueError, match=r"stack\.mrcs.*stack of 3 images"):
+        read_image(tmp_path / "stack.mrcs")
+
+
+def test_read_image_multichannel_tiff_channel_last(tmp_path):
+    # Check that channels stored as samples or as pages both come out last.
+    image = RNG.randint(0, 65536, size=(13, 17, 5)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "samples.tif", image, photometric="minisblack",
+                     planarconfig="contig")
+    tifffile.imwrite(tmp_path / "pages.tif", np.moveaxis(image, -1, 0),
+                     photometric="minisblack")
+    for name in ("samples.tif", "pages.tif"):
+        read, _ = read_image(tmp_path / name)
+        np.testing.assert_array_equal(read, image)
+
+
+def test_read_image_rgb_png_identical_channels_is_gray(tmp_path):
+    # Check that "auto" folds a gray image saved as RGBA (matplotlib's imsave)
+    # back to one channel, and False keeps the channels.
+    rgba = np.dstack([GRAY8, GRAY8, GRAY8, np.full_like(GRAY8, 255)])
+    iio.imwrite(tmp_path / "a.png", rgba)
+    gray, _ = read_image(tmp_path / "a.png")
+    np.testing.assert_array_equal(gray, GRAY8)
+    kept, _ = read_image(tmp_path / "a.png", as_gray=False)
+    np.testing.assert_array_equal(kept, rgba)
+
+
+def test_read_image_colour_png(tmp_path):
+    # Check that real colour stays colour under "auto" and becomes
+    # luminance under as_gray=True.
+    rgb = RNG.randint(0, 256, size=(13, 17, 3)).astype(np.uint8)
+    iio.imwrite(tmp_path / "a.png", rgb)
+    auto, _ = read_image(tmp_path / "a.png")
+    np.testing.assert_array_equal(auto, rgb)
+    gray, _ = read_image(tmp_path / "a.png", as_gray=True)
+    assert gray.shape == (13, 17)
+    assert gray.dtype.kind == "f"
+
+
+def test_read_image_gray_with_transparency_raises_as_gray(tmp_path):
+    # Check that a transparent PNG cannot silently lose its alpha.
+    la = np.dstack([GRAY8, np.zeros_like(GRAY8)])
+    iio.imwrite(tmp_path / "a.png", la)
+    assert read_image(tmp_path / "a.png")[0].shape == (13, 17, 2)
+    with pytest.raises(ValueError, match=r"a\.png.*alpha channel is not fully opaque"):
+        read_image(tmp_path / "a.png", as_gray=True)
+
+
+def test_read_image_multichannel_tiff_as_gray_raises(tmp_path):
+    # Check that as_gray=True refuses channels it cannot turn into luminance.
+    tifffile.imwrite(tmp_path / "a.tif", RNG.rand(8, 8, 2).astype(np.float32),
+                     photometric="minisblack", planarconfig="contig")
+    with pytest.raises(ValueError, match=r"a\.tif.*2 channels"):
+        read_image(tmp_path / "a.tif", as_gray=True)
+
+
+@pytest.mark.parametrize("name", ["bad.png", "bad.tif", "bad.mrc"])
+def test_read_image_corrupt_file_names_it(tmp_path, name):
+    # Check that an unreadable file gives a ValueError naming it.
+    (tmp_path / name).write_bytes(b"\x89PNG\r\n\x1a\nnot really an image" * 3)
+    with pytest.raises(ValueError, match=f"Cannot read the image file .*{name}"):
+        read_image(tmp_path / name)
+
+
+def test_read_image_missing_and_unsupported(tmp_path):
+    # Check the errors for a missing file and an unsupported extension.
+    with pytest.raises(FileNotFoundError, match=r"missing\.png"):
+        read_image(tmp_path / "missing.png")
+    (tmp_path / "a.jpg").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"unsupported file type '\.jpg'"):
+        read_image(tmp_path / "a.jpg")
+
+
+def test_read_mask_any_channel_nonzero(tmp_path):
+    # Check that a colour mask marks pixels where any colour is set, ignoring alpha.
+    mask = np.zeros((6, 7, 4), np.uint8)
+    mask[..., 3] = 255
+    mask[1:3, 2:5, 1] = 200
+    iio.imwrite(tmp_path / "m.png", mask)
+    expected = np.zeros((6, 7), bool)
+    expected[1:3, 2:5] = True
+    np.testing.assert_array_equal(read_mask(tmp_path / "m.png"), expected)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [GRAY8, GRAY16, FLOAT32, FLOAT32.astype(np.float64), GRAY8.astype(np.int16),
+     RNG.randint(0, 256, size=(5, 6, 3)).astype(np.uint8),
+     RNG.rand(5, 6, 2).astype(np.float32)],
+)
+def test_write_image_round_trip(tmp_path, image):
+    # Check lossless writing: PNG only for 2-D uint8, TIFF for everything else.
+    path = write_image(tmp_path / "a", image)
+    assert path.suffix == (".png" if image.ndim == 2 and image.dtype == np.uint8 else ".tif")
+    read, _ = read_image(path)
+    assert read.dtype == image.dtype
+    np.testing.assert_array_equal(read, image)
+
+
+def test_write_mask_round_trip(tmp_path):
+    # Check that masks come back as the same booleans.
+    mask = RNG.rand(9, 4) > 0.5
+    np.testing.assert_array_equal(read_mask(write_mask(tmp_path / "m", mask)), mask)
+
+
+@pytest.mark.parametrize(
+    "voxel_size, match",
+    [((-2.0, -2.0, 1.0), "negative voxel size"), ((2.0, 3.0, 1.0), "non-square pixels")],
+)
+def test_read_image_mrc_bad_voxel_size_raises(tmp_path, voxel_size, match):
+    # Check that a header pixel size sklipo cannot use is refused, naming the file.
+    with mrcfile.new(tmp_path / "a.mrc") as mrc:
+        mrc.set_data(FLOAT32)
+        mrc.voxel_size = voxel_size
+    with pytest.raises(ValueError, match=rf"a\.mrc.*{match}"):
+        read_image(tmp_path / "a.mrc")
