@@ -1,0 +1,256 @@
+"""Quantities of one particle that several handcrafted features share.
+
+Features of one particle reuse the same intermediate results: the mask's
+bounding box, its centroid, the signed distance of every pixel to the mask's
+outline, and the intensities standardised against the background. A
+:class:`_ParticleMeasure` computes each of them once, on first use (the way
+scikit-image's ``RegionProperties`` caches its properties), and only on the
+window of the image that the features look at, not on the whole cut-out.
+"""
+
+# License: BSD 3 clause
+
+from functools import cached_property
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial.distance import pdist
+from skimage.measure import moments_central
+
+__all__ = ["RADIAL_EXTENT", "SNR_HALF_WIDTH", "standardize_intensity"]
+
+#: The radial profile covers distances from the centroid up to this multiple of
+#: the particle's equivalent radius, so it includes the membrane and a margin
+#: of surrounding.
+RADIAL_EXTENT = 1.5
+
+#: The signal-to-noise ratio is measured on one-pixel rings of signed distance
+#: from this many pixels outside the outline to this many inside.
+SNR_HALF_WIDTH = 3
+
+
+def standardize_intensity(image, mask):
+    """Standardise intensities against the particle's background.
+
+    Each channel is shifted by the mean and divided by the standard deviation
+    of the pixels outside the mask (the background), so intensities of 8-bit,
+    16-bit and floating-point images, and of micrographs of different contrast,
+    are on one scale: 0 is the background level and 1 one standard deviation
+    of background noise. This is what makes fixed histogram ranges and profile
+    values comparable across particles.
+
+    Where the mask covers the whole image, all pixels serve as reference.
+    Where the reference is constant, the standard deviation of the whole image
+    is used instead, and where the whole image is constant the scale is 1 (all
+    intensities become 0).
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, C)
+        Intensities, channel-last.
+    mask : ndarray of shape (H, W), dtype=bool
+        True on the particle.
+
+    Returns
+    -------
+    standardized : ndarray of shape (H, W) or (H, W, C), dtype=float64
+        The standardised intensities.
+    """
+    image = np.asarray(image)
+    mask = _check_mask(image, mask)
+    centre, scale = _reference(image.reshape(*mask.shape, -1), mask)
+    standardized = (image.reshape(*mask.shape, -1) - centre) / scale
+    return standardized.reshape(image.shape)
+
+
+def _check_mask(image, mask, where="the particle"):
+    """Validate one image/mask pair for the feature functions; return the mask."""
+    mask = np.asarray(mask, dtype=bool)
+    if image.ndim not in (2, 3):
+        raise ValueError(
+            f"The image of {where} must be (H, W) or (H, W, C); got shape {image.shape}."
+        )
+    if mask.shape != image.shape[:2]:
+        raise ValueError(
+            f"The mask of {where} has shape {mask.shape}; it must match the image's "
+            f"height and width {image.shape[:2]}."
+        )
+    if not mask.any():
+        raise ValueError(
+            f"The mask of {where} is empty, so it has no features. Drop the "
+            "particle or fix its mask (cropping can cut a mask away)."
+        )
+    return mask
+
+
+def _reference(image, mask):
+    """Return per-channel centre and scale of the background, shape (C,) each."""
+    reference = image[~mask] if not mask.all() else image.reshape(-1, image.shape[-1])
+    reference = reference.astype(np.float64, copy=False)
+    centre = reference.mean(axis=0)
+    scale = reference.std(axis=0)
+    flat = scale == 0
+    if flat.any():
+        whole = image.reshape(-1, image.shape[-1]).astype(np.float64, copy=False)
+        scale[flat] = whole[:, flat].std(axis=0)
+        scale[scale == 0] = 1.0
+    return centre, scale
+
+
+class _ParticleMeasure:
+    """Shared, lazily computed quantities of one particle.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, C)
+        Intensities, channel-last.
+    mask : ndarray of shape (H, W), dtype=bool
+        True on the particle; must not be empty.
+    pixel_size : float, default=nan
+        Nanometres per pixel.
+    reach_px : float, default=0
+        How far outside the outline (in pixels) the distance-based features
+        look; the window they work on includes it.
+    where : str, default="the particle"
+        How error messages name the particle.
+    """
+
+    def __init__(self, image, mask, pixel_size=np.nan, reach_px=0.0, where="the particle"):
+        image = np.asarray(image)
+        self.mask = _check_mask(image, mask, where)
+        self.image = image.reshape(*self.mask.shape, -1)
+        self.pixel_size = pixel_size
+        self.reach_px = reach_px
+
+    @cached_property
+    def bbox(self):
+        """(row_start, row_stop, col_start, col_stop) of the mask."""
+        rows = np.flatnonzero(self.mask.any(axis=1))
+        cols = np.flatnonzero(self.mask.any(axis=0))
+        return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+    @cached_property
+    def shape_mask(self):
+        """The mask cut to its bounding box and padded by one background pixel.
+
+        The padding makes the image edge count as outline where a particle
+        touches it, for perimeter and contours.
+        """
+        r0, r1, c0, c1 = self.bbox
+        return np.pad(self.mask[r0:r1, c0:c1], 1)
+
+    @cached_property
+    def area_px(self):
+        return int(np.count_nonzero(self.shape_mask))
+
+    @cached_property
+    def moments(self):
+        """Central moments of the mask up to order 3 (moments_central)."""
+        return moments_central(self.shape_mask.astype(np.float64), order=3)
+
+    @cached_property
+    def feret_diameter(self):
+        """Largest distance (px) between two points of the mask's outline.
+
+        The outline is the one that ``skimage.measure.find_contours(mask, 0.5)``
+        traces, through the midpoints between particle and background pixels;
+        the vertices of its convex hull are the edge midpoints of the leftmost
+        and rightmost particle pixel of each row, so those are all that is
+        searched. scikit-image's ``regionprops(...).feret_diameter_max`` traces
+        the convex-hull *image* instead, which is up to a pixel larger and
+        several times slower.
+        """
+        mask = self.shape_mask
+        rows = np.flatnonzero(mask.any(axis=1))
+        left = mask[rows].argmax(axis=1)
+        right = mask.shape[1] - 1 - mask[rows, ::-1].argmax(axis=1)
+        centres = np.concatenate(
+            [np.column_stack([rows, left]), np.column_stack([rows, right])]
+        ).astype(np.float64)
+        offsets = np.array([[-0.5, 0.0], [0.5, 0.0], [0.0, -0.5], [0.0, 0.5]])
+        points = (centres[:, np.newaxis, :] + offsets).reshape(-1, 2)
+        try:
+            points = points[ConvexHull(points).vertices]
+        except QhullError:  # all points on one line
+            pass
+        return float(np.sqrt(pdist(points, "sqeuclidean").max()))
+
+    @cached_property
+    def centroid(self):
+        """(row, col) of the mask's centre of mass in image coordinates."""
+        r0, _, c0, _ = self.bbox
+        rows, cols = np.nonzero(self.shape_mask)
+        return r0 - 1 + rows.mean(), c0 - 1 + cols.mean()
+
+    @cached_property
+    def equivalent_radius(self):
+        """Radius in pixels of the disc with the particle's area."""
+        return np.sqrt(self.area_px / np.pi)
+
+    @cached_property
+    def window(self):
+        """Slices of the image that the distance-based features need."""
+        height, width = self.mask.shape
+        r0, r1, c0, c1 = self.bbox
+        reach = int(np.ceil(max(self.reach_px, SNR_HALF_WIDTH))) + 1
+        radius = RADIAL_EXTENT * self.equivalent_radius + 1
+        cy, cx = self.centroid
+        top = max(0, min(r0 - reach, int(np.floor(cy - radius))))
+        bottom = min(height, max(r1 + reach, int(np.ceil(cy + radius)) + 1))
+        left = max(0, min(c0 - reach, int(np.floor(cx - radius))))
+        right = min(width, max(c1 + reach, int(np.ceil(cx + radius)) + 1))
+        return slice(top, bottom), slice(left, right)
+
+    @cached_property
+    def inner_distance(self):
+        """Distance (px) of each window pixel to the nearest pixel off the particle.
+
+        Pixels beyond the image edge count as off the particle.
+        """
+        padded = np.pad(self.mask[self.window], 1)
+        return ndi.distance_transform_edt(padded)[1:-1, 1:-1]
+
+    @cached_property
+    def signed_distance(self):
+        """Signed distance (px) of each window pixel to the outline.
+
+        Positive inside the particle, negative outside and 0 on the outline,
+        which runs half a pixel outside the outermost particle pixels.
+        """
+        mask = self.mask[self.window]
+        outer = ndi.distance_transform_edt(~mask)
+        return np.where(mask, self.inner_distance - 0.5, 0.5 - outer)
+
+    @cached_property
+    def standardized(self):
+        """Window intensities standardised against the background, (h, w, C)."""
+        centre, scale = _reference(self.image, self.mask)
+        return (self.image[self.window] - centre) / scale
+
+    @cached_property
+    def inside_values(self):
+        """Standardised intensities of the particle's pixels, (n_pixels, C)."""
+        return self.standardized[self.mask[self.window]]
+
+
+def _binned_means(index, values, n_bins):
+    """Mean of ``values`` (N, C) in each of ``n_bins`` bins, shape (C, n_bins).
+
+    ``index`` holds each value's bin, or -1 to leave it out. Bins that no
+    value falls into are filled by linear interpolation between their nearest
+    filled neighbours (constant beyond the first and last); None is returned
+    when no bin is filled.
+    """
+    keep = index >= 0
+    index, values = index[keep], values[keep]
+    counts = np.bincount(index, minlength=n_bins)
+    filled = np.flatnonzero(counts)
+    if filled.size == 0:
+        return None
+    means = np.empty((values.shape[1], n_bins))
+    bins = np.arange(n_bins)
+    for channel in range(values.shape[1]):
+        sums = np.bincount(index, weights=values[:, channel], minlength=n_bins)
+        means[channel] = np.interp(bins, filled, sums[filled] / counts[filled])
+    return means
