@@ -1,0 +1,50 @@
+"""Tests of the fully convolutional LipNet."""
+
+import pytest
+import torch
+
+from sklipo.nets import LipNetFCN
+
+
+def _net(**kwargs):
+    torch.manual_seed(0)
+    return LipNetFCN(**kwargs).eval()
+
+
+def test_fcn_parameter_count():
+    net = _net()
+    n_params = sum(p.numel() for p in net.parameters())
+    assert n_params == 46_761
+    assert "46,761" in LipNetFCN.__doc__
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (37, 52), (120, 90)])
+def test_fcn_takes_any_size(shape):
+    net = _net(n_channels=2, n_classes=5)
+    assert net(torch.rand(3, 2, *shape)).shape == (3, 5)
+
+
+def test_fcn_padding_does_not_change_the_output():
+    """Check that an image padded into a larger canvas gives the same logits."""
+    net = _net()
+    image = torch.rand(1, 1, 27, 21)
+    alone = net(image)
+    canvas = torch.full((2, 1, 40, 48), 0.0)
+    canvas[0, :, :27, :21] = image[0]
+    canvas[1] = torch.rand(1, 40, 48)
+    padded = net(canvas, torch.tensor([[27, 21], [40, 48]]))
+    torch.testing.assert_close(padded[0], alone[0], atol=1e-5, rtol=1e-5)
+
+
+def test_fcn_output_depends_on_size():
+    """Check that the head sees the image size, not only pooled features."""
+    net = _net()
+    small, large = torch.zeros(1, 1, 16, 16), torch.zeros(1, 1, 64, 64)
+    assert not torch.allclose(net(small), net(large))
+
+
+def test_fcn_layers():
+    net = _net(n_blocks=2, width=8)
+    assert len(net.features) == 4
+    assert all(conv.kernel_size == (3, 3) for conv in net.features)
+    assert net.head.in_features == 2 * 8 + 2

@@ -1,0 +1,91 @@
+"""Tests of the fixed-size LipNet modules."""
+
+import pytest
+import torch
+from torch import nn
+
+from sklipo.nets import ARCHITECTURES, LipNet
+
+# the docstring's parameter counts at the study's input sizes
+N_PARAMETERS = {
+    "lipnet1": 803_651,
+    "lipnet2": 210_787,
+    "lipnet4": 32_771,
+    "lipnet4c": 46_659,
+    "lipnet6": 48_099,
+}
+
+LAYERS = {
+    "lipnet1": [nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Dropout],
+    "lipnet2": [nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Dropout] * 2,
+    "lipnet4": [nn.Conv2d, nn.ReLU, nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Dropout] * 2,
+    "lipnet4c": [nn.Conv2d, nn.ReLU, nn.Conv2d, nn.ReLU, nn.Conv2d, nn.ReLU, nn.Dropout] * 2,
+    "lipnet6": [nn.Conv2d, nn.ReLU, nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Dropout] * 3,
+}
+
+HEADS = {
+    "lipnet1": [nn.Flatten, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear],
+    "lipnet2": [nn.Flatten, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear],
+    "lipnet4": [nn.Flatten, nn.Linear],
+    "lipnet4c": [nn.Conv2d, nn.AdaptiveAvgPool2d, nn.Flatten],
+    "lipnet6": [nn.Flatten, nn.Linear],
+}
+
+
+def _study_size(architecture):
+    return 32 if architecture == "lipnet6" else 28
+
+
+def test_architectures_lists_the_five_networks():
+    assert ARCHITECTURES == ("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6")
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_lipnet_layer_sequence(architecture):
+    """Check each architecture's layers against the study's description."""
+    net = LipNet(architecture, input_shape=(_study_size(architecture),) * 2)
+    assert [type(layer) for layer in net.features] == LAYERS[architecture]
+    assert [type(layer) for layer in net.head] == HEADS[architecture]
+    convs = [layer for layer in net.features if isinstance(layer, nn.Conv2d)]
+    assert all(conv.kernel_size == (3, 3) and conv.padding == (1, 1) for conv in convs)
+    assert all(conv.out_channels == 32 for conv in convs)
+    strides = {conv.stride for conv in convs}
+    assert strides == ({(1, 1), (2, 2)} if architecture == "lipnet4c" else {(1, 1)})
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_lipnet_parameter_count(architecture):
+    """Check the parameter counts given in the docstring."""
+    net = LipNet(architecture, input_shape=(_study_size(architecture),) * 2)
+    assert sum(p.numel() for p in net.parameters()) == N_PARAMETERS[architecture]
+    assert f"{N_PARAMETERS[architecture]:,}" in LipNet.__doc__
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("shape", [(28, 28), (33, 20), (8, 8)])
+@pytest.mark.parametrize("n_channels", [1, 3])
+def test_lipnet_output_shape(architecture, shape, n_channels):
+    """Check that the input size is taken from the arguments, not hard-coded."""
+    net = LipNet(architecture, n_channels=n_channels, input_shape=shape, n_classes=4)
+    out = net(torch.zeros(5, n_channels, *shape))
+    assert out.shape == (5, 4)
+
+
+@pytest.mark.parametrize(
+    "architecture, shape",
+    [("lipnet1", (1, 10)), ("lipnet4", (3, 3)), ("lipnet6", (7, 30)), ("lipnet4c", (2, 2))],
+)
+def test_lipnet_too_small_input_raises(architecture, shape):
+    with pytest.raises(ValueError, match=rf"{architecture} halves the image .* at least"):
+        LipNet(architecture, input_shape=shape)
+
+
+def test_lipnet_unknown_architecture_lists_valid_ones():
+    with pytest.raises(ValueError, match="Unknown architecture 'lipnet5'.*'lipnet4c'"):
+        LipNet("lipnet5")
+
+
+def test_lipnet_dropout_rate_is_used():
+    net = LipNet("lipnet2", dropout=0.4)
+    rates = {m.p for m in net.modules() if isinstance(m, nn.Dropout)}
+    assert rates == {0.4}
