@@ -168,12 +168,14 @@ class _ParticleMeasure:
         centres = np.concatenate(
             [np.column_stack([rows, left]), np.column_stack([rows, right])]
         ).astype(np.float64)
-        offsets = np.array([[-0.5, 0.0], [0.5, 0.0], [0.0, -0.5], [0.0, 0.5]])
-        points = (centres[:, np.newaxis, :] + offsets).reshape(-1, 2)
+        # The outline's hull is hull(centres) + the four half-pixel offsets (a
+        # Minkowski sum), so hulling the centres first searches far fewer points.
         try:
-            points = points[ConvexHull(points).vertices]
+            centres = centres[ConvexHull(centres).vertices]
         except QhullError:  # all points on one line
             pass
+        offsets = np.array([[-0.5, 0.0], [0.5, 0.0], [0.0, -0.5], [0.0, 0.5]])
+        points = (centres[:, np.newaxis, :] + offsets).reshape(-1, 2)
         return float(np.sqrt(pdist(points, "sqeuclidean").max()))
 
     @cached_property
