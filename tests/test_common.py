@@ -21,6 +21,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from sklipo import ParticleSet
+from sklipo.features import ParticleFeatures
 from sklipo.preprocessing import CropParticle, Flatten, IntensityNormalizer, Resize
 
 RND_SEED = 0
@@ -74,6 +75,7 @@ PARTICLE_TRANSFORMERS = [
     (IntensityNormalizer(), "particles"),
     (IntensityNormalizer("quantile", per_image=False), "particles"),
     (Flatten(), "stack"),
+    (ParticleFeatures(), "particles"),
 ]
 
 

@@ -11,7 +11,6 @@ from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
     check_set_params,
-    parametrize_with_checks,
 )
 
 from sklipo import ParticleSet
@@ -220,53 +219,4 @@ def test_particle_features_unfitted_raises():
         ParticleFeatures().transform(X)
 
 
-TABULAR_REASON = (
-    "feeds 2-D tabular X; ParticleFeatures takes particle images and refuses a 2-D "
-    "matrix naming the expected input (contract re-checked on particle data in "
-    "test_particle_features_contract_on_particles)"
-)
-
-
-def _expected_failed_checks(estimator):
-    return dict.fromkeys(TABULAR_CHECKS, TABULAR_REASON)
-
-
-# Every check listed fits or transforms on generated 2-D matrices.
-TABULAR_CHECKS = [
-    "check_complex_data",
-    "check_dict_unchanged",
-    "check_dont_overwrite_parameters",
-    "check_dtype_object",
-    "check_estimator_sparse_array",
-    "check_estimator_sparse_matrix",
-    "check_estimator_sparse_tag",
-    "check_estimators_dtypes",
-    "check_estimators_empty_data_messages",
-    "check_estimators_fit_returns_self",
-    "check_estimators_nan_inf",
-    "check_estimators_overwrite_params",
-    "check_estimators_pickle",
-    "check_f_contiguous_array_estimator",
-    "check_fit2d_1feature",
-    "check_fit2d_1sample",
-    "check_fit2d_predict1d",
-    "check_fit_check_is_fitted",
-    "check_fit_idempotent",
-    "check_fit_score_takes_y",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_n_features_in",
-    "check_n_features_in_after_fitting",
-    "check_pipeline_consistency",
-    "check_positive_only_tag_during_fit",
-    "check_readonly_memmap_input",
-    "check_transformer_data_not_an_array",
-    "check_transformer_general",
-    "check_transformer_preserve_dtypes",
-    "check_transformers_unfitted_stateless",
-]
-
-
-@parametrize_with_checks([ParticleFeatures()], expected_failed_checks=_expected_failed_checks)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+# scikit-learn's check sweep for ParticleFeatures runs in tests/test_common.py.
