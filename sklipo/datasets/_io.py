@@ -397,11 +397,12 @@ def load_particles(
     origin = [f"'{record.image}'" for record in records]
     listed = [record.pixel_size for record in records]
     pixel_sizes = _resolve_pixel_sizes(listed, header, pixel_size, origin)
-    data = ParticleSet(images, masks, ids=ids, channel_axis=-1 if images[0].ndim == 3 else None)
-    # The constructor takes pixel sizes known for all particles or for none;
-    # files give them one by one (NaN where unknown), checked above.
-    data = ParticleSet._from_checked(
-        data.images, data.masks, pixel_sizes, data.ids, data.n_channels
+    data = ParticleSet(
+        images,
+        masks,
+        pixel_size=pixel_sizes,
+        ids=ids,
+        channel_axis=-1 if images[0].ndim == 3 else None,
     )
     labels = np.array([record.label for record in records]).astype(str)
     target_names, target = np.unique(labels, return_inverse=True)

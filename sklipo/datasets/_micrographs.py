@@ -486,17 +486,13 @@ def load_annotated_micrographs(
             UserWarning,
             stacklevel=3,
         )
+    # Headers give pixel sizes per micrograph (NaN where unset).
     data = ParticleSet(
-        cutouts, masks, ids=ids, channel_axis=-1 if cutouts[0].ndim == 3 else None
-    )
-    # The constructor takes pixel sizes known for all particles or for none;
-    # headers give them per micrograph (NaN where unset).
-    if pixel_size is None:
-        pixel_sizes = np.asarray(header_sizes, dtype=float)
-    else:
-        pixel_sizes = np.full(len(data), float(pixel_size))
-    data = ParticleSet._from_checked(
-        data.images, data.masks, pixel_sizes, data.ids, data.n_channels
+        cutouts,
+        masks,
+        pixel_size=header_sizes if pixel_size is None else pixel_size,
+        ids=ids,
+        channel_axis=-1 if cutouts[0].ndim == 3 else None,
     )
     target = np.concatenate(targets)
     if return_X_y:
