@@ -4,7 +4,8 @@ The loaders of :mod:`sklipo.datasets` go through these helpers so that every
 format gives the same thing back: a channel-last array in its stored dtype and
 native byte order, and a pixel size in nanometres (NaN when the file has none).
 PNG goes through imageio (scikit-image's reader), TIFF through tifffile and MRC
-through mrcfile.
+through mrcfile. The pixel size comes from the MRC voxel size, or from a TIFF's
+resolution tags (physical units, or ImageJ's ``unit`` for unitless ones).
 """
 
 # License: BSD 3 clause
@@ -33,6 +34,30 @@ _TIFF_EXTENSIONS = (".tif", ".tiff")
 # TIFF page axes that tifffile uses for a plain stack of 2-D planes; a 3-D
 # series with one of them first holds one channel per page.
 _TIFF_CHANNEL_AXES = "CQIS"
+# Nanometres per unit of a TIFF ResolutionUnit tag, and per ImageJ ``unit``.
+_TIFF_RESOLUTION_UNITS = {
+    tifffile.RESUNIT.INCH: 2.54e7,
+    tifffile.RESUNIT.CENTIMETER: 1e7,
+    tifffile.RESUNIT.MILLIMETER: 1e6,
+    tifffile.RESUNIT.MICROMETER: 1e3,
+}
+_IMAGEJ_UNITS = {
+    "nm": 1.0,
+    "nanometer": 1.0,
+    "um": 1e3,
+    "\u00b5m": 1e3,
+    "\u03bcm": 1e3,
+    "\\u00b5m": 1e3,  # ImageJ writes the micro sign escaped
+    "micron": 1e3,
+    "microns": 1e3,
+    "mm": 1e6,
+    "a": 0.1,
+    "\u00e5": 0.1,
+    "angstrom": 0.1,
+}
+# A resolution coarser than this is a print or screen setting (72-300 dpi is
+# 85-350 um per pixel), not a microscope calibration: treated as unknown.
+_MAX_CALIBRATED_NM = 1e3
 
 
 class _Raw:
@@ -60,6 +85,7 @@ def _read_tiff(path):
         array = series.asarray()
         axes = series.axes
         colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+        pixel_size = _tiff_pixel_size(tif)
     if array.ndim == 3 and not axes.endswith("S"):
         if axes[0] not in _TIFF_CHANNEL_AXES:
             raise ValueError(
@@ -67,7 +93,33 @@ def _read_tiff(path):
                 "expected one image, with channels if any"
             )
         array = np.moveaxis(array, 0, -1)
-    return _Raw(array, colour=colour)
+    return _Raw(array, colour=colour, pixel_size=pixel_size)
+
+
+def _tiff_pixel_size(tif):
+    """Nanometres per pixel from the resolution tags, NaN when not calibrated."""
+    tags = tif.pages[0].tags
+    if "XResolution" not in tags or "YResolution" not in tags:
+        return np.nan
+    unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else tifffile.RESUNIT.INCH
+    if unit == tifffile.RESUNIT.NONE:
+        imagej_unit = (tif.imagej_metadata or {}).get("unit", "")
+        nm_per_unit = _IMAGEJ_UNITS.get(str(imagej_unit).strip().lower(), np.nan)
+    else:
+        nm_per_unit = _TIFF_RESOLUTION_UNITS.get(unit, np.nan)
+    x, y = (
+        np.divide(*tags[name].value) if tags[name].value[1] else 0.0
+        for name in ("XResolution", "YResolution")
+    )
+    if not (np.isfinite(nm_per_unit) and x > 0 and y > 0):
+        return np.nan
+    if not np.isclose(x, y, rtol=1e-4):
+        raise ValueError(
+            f"the resolution tags give non-square pixels ({nm_per_unit / x:g} x "
+            f"{nm_per_unit / y:g} nm); sklipo needs one pixel size per image"
+        )
+    pixel_size = nm_per_unit / x
+    return pixel_size if pixel_size <= _MAX_CALIBRATED_NM else np.nan
 
 
 def _read_mrc(path):
@@ -160,8 +212,11 @@ def read_image(path, *, as_gray="auto"):
     image : ndarray of shape (H, W) or (H, W, C)
         Pixels in the stored dtype (unless converted to luminance).
     pixel_size : float
-        Nanometres per pixel from an MRC header, NaN for other formats or
-        when the header does not set it.
+        Nanometres per pixel from an MRC header's voxel size or a TIFF's
+        resolution tags (a physical ResolutionUnit, or ImageJ's ``unit`` such
+        as "nm" or "micron" when the unit tag is "none"); NaN for PNG and when
+        the file does not set it. TIFF resolutions coarser than 1 um per
+        pixel are print or screen settings (e.g. 72 dpi) and read as NaN.
     """
     raw = _read_raw(path)
     image = raw.array

@@ -196,7 +196,7 @@ def _resolve_pixel_sizes(listed, header, argument, origin):
     if differ.any():
         first = int(np.flatnonzero(differ)[0])
         warnings.warn(
-            f"The manifest's pixel_size overrides the MRC header for {int(differ.sum())} "
+            f"The manifest's pixel_size overrides the file header for {int(differ.sum())} "
             f"particle(s) (e.g. {listed[first]:g} instead of {header[first]:g} nm/px for "
             f"{origin[first]}).",
             UserWarning,
@@ -296,11 +296,11 @@ def load_particles(
         manifest CSV file.
     pixel_size : float, default=None
         Nanometres per pixel for every particle. When given it overrides the
-        pixel sizes stored in the manifest and in MRC headers, with a warning
+        pixel sizes stored in the manifest and in file headers, with a warning
         where they differ. When None, a particle's pixel size is its manifest
-        ``pixel_size`` cell, else its MRC header voxel size (converted from
-        ångström; 0 means unset), else unknown (NaN); a manifest value that
-        differs from the header wins, with a warning.
+        ``pixel_size`` cell, else its file header's (an MRC voxel size, or
+        TIFF resolution tags; see :func:`read_image`), else unknown (NaN); a
+        manifest value that differs from the header wins, with a warning.
     mask_suffix : str or None, default="_mask"
         What ends a mask's file stem in the class-folder layout. None loads
         images without mask files, each mask covering its whole image. Unused

@@ -323,9 +323,9 @@ def load_annotated_micrographs(
         Pixels kept around each box on every side (fewer at the frame).
     pixel_size : float, default=None
         Nanometres per pixel for every micrograph. When given it overrides
-        MRC headers, with a warning where they differ; when None, a
-        micrograph's pixel size comes from its MRC header, else it is unknown
-        (NaN).
+        file headers, with a warning where they differ; when None, a
+        micrograph's pixel size comes from its MRC voxel size or TIFF
+        resolution tags, else it is unknown (NaN).
     as_gray : {"auto", True, False}, default="auto"
         How to read colour micrographs; see
         :func:`~sklipo.datasets.load_particles`.
@@ -481,7 +481,7 @@ def load_annotated_micrographs(
         raise ValueError("The label files list no boxes, so there are no particles to cut.")
     if overridden:
         warnings.warn(
-            f"pixel_size={pixel_size} overrides the MRC header of {len(overridden)} "
+            f"pixel_size={pixel_size} overrides the file header of {len(overridden)} "
             f"micrograph(s), e.g. {overridden[0]}.",
             UserWarning,
             stacklevel=3,

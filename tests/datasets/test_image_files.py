@@ -51,6 +51,49 @@ def test_read_image_mrc_unset_voxel_size_is_unknown(tmp_path):
     assert np.isnan(pixel_size)
 
 
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"resolution": (1 / 0.8, 1 / 0.8), "resolutionunit": "NONE", "imagej": True,
+          "metadata": {"unit": "nm"}}, 0.8),
+        ({"resolution": (1 / 0.0025, 1 / 0.0025), "resolutionunit": "NONE", "imagej": True,
+          "metadata": {"unit": "\\u00B5m"}}, 2.5),
+        ({"resolution": (1e4, 1e4), "resolutionunit": "MICROMETER"}, 0.1),
+        ({"resolution": (5e6, 5e6), "resolutionunit": "CENTIMETER"}, 2.0),
+        ({"resolution": (2.54e7 / 1.5, 2.54e7 / 1.5), "resolutionunit": "INCH"}, 1.5),
+    ],
+    ids=["imagej-nm", "imagej-escaped-micron", "micrometer", "centimeter", "inch"],
+)
+def test_read_image_tiff_pixel_size_from_resolution(tmp_path, kwargs, expected):
+    # Check that calibrated TIFF resolution tags become nm per pixel.
+    tifffile.imwrite(tmp_path / "a.tif", GRAY16, **kwargs)
+    image, pixel_size = read_image(tmp_path / "a.tif")
+    np.testing.assert_array_equal(image, GRAY16)
+    assert pixel_size == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},  # tifffile's default: resolution 1/1 with unit "none"
+        {"resolution": (72, 72), "resolutionunit": "INCH"},  # a screen setting
+        {"resolution": (2.0, 2.0), "resolutionunit": "NONE"},  # no unit anywhere
+    ],
+    ids=["default", "72dpi", "unitless"],
+)
+def test_read_image_tiff_uncalibrated_resolution_is_unknown(tmp_path, kwargs):
+    # Check that resolutions without a physical unit or at print/screen dpi read as NaN.
+    tifffile.imwrite(tmp_path / "a.tif", GRAY16, **kwargs)
+    assert np.isnan(read_image(tmp_path / "a.tif")[1])
+
+
+def test_read_image_tiff_non_square_pixels_raises(tmp_path):
+    # Check that different x and y resolutions are refused, naming the file.
+    tifffile.imwrite(tmp_path / "a.tif", GRAY16, resolution=(1e4, 2e4), resolutionunit="MICROMETER")
+    with pytest.raises(ValueError, match=r"a\.tif.*non-square pixels"):
+        read_image(tmp_path / "a.tif")
+
+
 def test_read_image_mrc_stack_raises(tmp_path):
     # Check that an MRC holding several images is refused, naming the file.
     with mrcfile.new(tmp_path / "stack.mrcs") as mrc:

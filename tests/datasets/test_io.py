@@ -72,6 +72,20 @@ def test_load_particles_class_folders(class_folders):
     assert "multilamellar: 2" in bunch.DESCR
 
 
+def test_load_particles_pixel_size_from_tiff_resolution(tmp_path):
+    # Check that an ImageJ-calibrated TIFF gives its pixel size to the particle.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    image = np.arange(100, dtype=np.uint16).reshape(10, 10)
+    tifffile.imwrite(
+        tmp_path / "a" / "x.tif", image, imagej=True, resolution=(1 / 0.6, 1 / 0.6),
+        metadata={"unit": "nm"},
+    )
+    tifffile.imwrite(tmp_path / "b" / "y.tif", image)
+    bunch = load_particles(tmp_path, mask_suffix=None)
+    np.testing.assert_allclose(bunch.data.pixel_size, [0.6, np.nan])
+
+
 def test_load_particles_return_X_y(class_folders):
     # Check that return_X_y gives the set and the targets of the Bunch.
     root, _ = class_folders
@@ -142,7 +156,7 @@ def test_load_particles_manifest_overrides_header_with_warning(tmp_path):
         mrc.set_data(np.ones((6, 6), np.float32))
         mrc.voxel_size = 10.0
     manifest = _write_manifest(tmp_path / "m.csv", "image,label,pixel_size\na.mrc,x,2.5\n")
-    with pytest.warns(UserWarning, match="manifest's pixel_size overrides the MRC header"):
+    with pytest.warns(UserWarning, match="manifest's pixel_size overrides the file header"):
         X, _ = load_particles(manifest, return_X_y=True)
     np.testing.assert_array_equal(X.pixel_size, [2.5])
 

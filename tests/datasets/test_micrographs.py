@@ -158,7 +158,7 @@ def test_load_annotated_micrographs_deterministic(dataset):
 def test_load_annotated_micrographs_pixel_size_argument_overrides_header(dataset):
     # Check that pixel_size wins over the MRC header, with a warning.
     root, _, _ = dataset
-    with pytest.warns(UserWarning, match=r"overrides the MRC header of 1 micrograph.*b\.mrc"):
+    with pytest.warns(UserWarning, match=r"overrides the file header of 1 micrograph.*b\.mrc"):
         X, _ = load_annotated_micrographs(root / "images", root / "labels", ["u", "m"],
                                           pixel_size=0.5, return_X_y=True)
     np.testing.assert_array_equal(X.pixel_size, [0.5] * 8)
