@@ -19,7 +19,7 @@ from sklipo.datasets._image_files import IMAGE_EXTENSIONS, n_channels, read_imag
 
 __all__ = ["load_annotated_micrographs"]
 
-_YOLO_FIELDS = "class cx cy w h"
+_YOLO_FIELDS = "class cx cy w h [confidence]"
 
 
 def _micrograph_sources(images):
@@ -96,37 +96,48 @@ def _parse_yolo_lines(label_file):
             if not fields:
                 continue
             location = f"'{label_file}', line {number}"
-            if len(fields) != 5:
+            if len(fields) not in (5, 6):
                 raise ValueError(
-                    f"{location}: expected 5 fields '{_YOLO_FIELDS}'; got {line.strip()!r}."
+                    f"{location}: expected 5 or 6 fields '{_YOLO_FIELDS}'; got "
+                    f"{line.strip()!r}."
                 )
             try:
-                rows.append([float(field) for field in fields])
+                # A hand-made label has no confidence: NaN.
+                rows.append([float(field) for field in fields] + [np.nan] * (6 - len(fields)))
             except ValueError:
                 raise ValueError(
                     f"{location}: expected numbers '{_YOLO_FIELDS}'; got {line.strip()!r}."
                 ) from None
             where.append(location)
-    return np.array(rows, dtype=float).reshape(-1, 5), where
+    return np.array(rows, dtype=float).reshape(-1, 6), where
 
 
 def _read_boxes(source, index, n_classes):
-    """Return class indices, normalised boxes and where each box was given."""
+    """Return class indices, normalised boxes, confidences and where each box was given."""
     if isinstance(source, np.ndarray):
         rows = np.asarray(source, dtype=float)
         if rows.size == 0:
             rows = rows.reshape(0, 5)
-        if rows.ndim != 2 or rows.shape[1] != 5:
+        if rows.ndim != 2 or rows.shape[1] not in (5, 6):
             raise ValueError(
-                f"labels[{index}] must be an array of shape (k, 5) with rows "
+                f"labels[{index}] must be an array of shape (k, 5) or (k, 6) with rows "
                 f"'{_YOLO_FIELDS}'; got shape {rows.shape}."
             )
+        if rows.shape[1] == 5:
+            rows = np.column_stack([rows, np.full(len(rows), np.nan)])
         where = [f"labels[{index}], row {row}" for row in range(len(rows))]
     else:
         rows, where = _parse_yolo_lines(source)
-    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+    bad = np.flatnonzero(~np.isfinite(rows[:, :5]).all(axis=1))
     if bad.size:
         raise ValueError(f"{where[bad[0]]}: box values must be finite numbers.")
+    confidence = rows[:, 5]
+    bad = np.flatnonzero((confidence < 0) | (confidence > 1))
+    if bad.size:
+        raise ValueError(
+            f"{where[bad[0]]}: the confidence (6th field) must lie in [0, 1]; got "
+            f"{confidence[bad[0]]:g}."
+        )
     classes = rows[:, 0]
     bad = np.flatnonzero((classes != np.round(classes)) | (classes < 0) | (classes >= n_classes))
     if bad.size:
@@ -137,7 +148,7 @@ def _read_boxes(source, index, n_classes):
     bad = np.flatnonzero((rows[:, 3] <= 0) | (rows[:, 4] <= 0))
     if bad.size:
         raise ValueError(f"{where[bad[0]]}: box width and height must be positive.")
-    return classes.astype(int), rows[:, 1:], where
+    return classes.astype(int), rows[:, 1:5], confidence, where
 
 
 def _pixel_boxes(boxes, shape, where, name):
@@ -256,6 +267,7 @@ def _check_area_range(area_range):
         "class_names": ["array-like"],
         "surrounding": [Interval(Integral, 0, None, closed="left")],
         "pixel_size": [Interval(Real, 0, None, closed="neither"), None],
+        "min_confidence": [Interval(Real, 0, 1, closed="both"), None],
         "as_gray": ["boolean", StrOptions({"auto"})],
         "sigma": [Interval(Real, 0, None, closed="left")],
         "area_range": [tuple, list],
@@ -272,6 +284,7 @@ def load_annotated_micrographs(
     *,
     surrounding=50,
     pixel_size=None,
+    min_confidence=None,
     as_gray="auto",
     sigma=2.0,
     area_range=(0.2, 1.2),
@@ -283,7 +296,9 @@ def load_annotated_micrographs(
 
     Each micrograph comes with YOLO labels: one line ``class cx cy w h`` per
     particle, the class an index into `class_names` and the box centre and
-    size normalised by the micrograph's width and height (so in [0, 1]).
+    size normalised by the micrograph's width and height (so in [0, 1]). A
+    detector's output may add a sixth field, the box's confidence in [0, 1]
+    (``yolo predict save_conf=True``); `min_confidence` drops weak boxes.
     Every box gives one cut-out: the box plus `surrounding` pixels on each
     side, clipped at the micrograph's frame, so an unclipped cut-out is
     ``h + 2 * surrounding`` by ``w + 2 * surrounding`` pixels.
@@ -315,8 +330,8 @@ def load_annotated_micrographs(
         A folder holding ``<micrograph file stem>.txt`` for each micrograph
         (the YOLO layout; write an empty file for a micrograph without
         particles), one label file for one micrograph, or a list with one
-        label file or ``(k, 5)`` array of rows ``class cx cy w h`` per
-        micrograph.
+        label file or ``(k, 5)`` array of rows ``class cx cy w h`` (or
+        ``(k, 6)`` with a confidence column) per micrograph.
     class_names : array-like of str
         The class names, indexed by the YOLO class index.
     surrounding : int, default=50
@@ -326,6 +341,10 @@ def load_annotated_micrographs(
         file headers, with a warning where they differ; when None, a
         micrograph's pixel size comes from its MRC voxel size or TIFF
         resolution tags, else it is unknown (NaN).
+    min_confidence : float, default=None
+        Drop boxes whose confidence (the optional sixth label field) is below
+        this. Boxes without a confidence, as annotated by hand, are kept.
+        None keeps every box.
     as_gray : {"auto", True, False}, default="auto"
         How to read colour micrographs; see
         :func:`~sklipo.datasets.load_particles`.
@@ -368,6 +387,9 @@ def load_annotated_micrographs(
         mask_fallback : ndarray of bool, shape (n_particles,)
             Whether the particle's mask is the inscribed ellipse because
             segmentation failed.
+        confidence : ndarray of float, shape (n_particles,)
+            The detector's confidence of each box; NaN where the label has
+            none.
         DESCR : str
             Where the particles came from and how many per class.
 
@@ -417,9 +439,17 @@ def load_annotated_micrographs(
     label_sources = _label_sources(labels, micrographs, names)
 
     cutouts, masks, targets, ids, files, boxes, fallback = [], [], [], [], [], [], []
-    header_sizes, overridden = [], []
+    header_sizes, overridden, confidences = [], [], []
     for i, (source, label_source, name) in enumerate(zip(micrographs, label_sources, names)):
-        classes, normalised, where = _read_boxes(label_source, i, len(class_names))
+        classes, normalised, confidence, where = _read_boxes(
+            label_source, i, len(class_names)
+        )
+        numbers = np.arange(len(classes))  # ids keep the line's box index
+        if min_confidence is not None:
+            keep = ~(confidence < min_confidence)  # NaN (no confidence) is kept
+            classes, normalised, confidence = classes[keep], normalised[keep], confidence[keep]
+            numbers = numbers[keep]
+            where = [location for location, kept in zip(where, keep) if kept]
         if isinstance(source, np.ndarray):
             micrograph, header = source, np.nan
             stem = f"micrograph{i}"
@@ -452,7 +482,7 @@ def load_annotated_micrographs(
             overridden.append(f"{name} ({header:g} nm/px)")
         pixel = _pixel_boxes(normalised, micrograph.shape[:2], where, name)
         height, width = micrograph.shape[:2]
-        for k, (top, left, bottom, right) in enumerate(pixel):
+        for number, (top, left, bottom, right) in zip(numbers, pixel):
             y0, x0 = max(top - surrounding, 0), max(left - surrounding, 0)
             y1, x1 = min(bottom + surrounding, height), min(right + surrounding, width)
             mask_in_box, used_fallback = _segment_box(
@@ -466,9 +496,10 @@ def load_annotated_micrographs(
             # Copies, so the micrograph can be freed once its particles are cut.
             cutouts.append(micrograph[y0:y1, x0:x1].copy())
             masks.append(mask)
-            ids.append(f"{stem}-{k}")
+            ids.append(f"{stem}-{number}")
             fallback.append(used_fallback)
         targets.append(classes)
+        confidences.append(confidence)
         boxes.append(pixel)
         files.extend([name] * len(pixel))
         header_sizes.extend([header] * len(pixel))
@@ -508,6 +539,7 @@ def load_annotated_micrographs(
         filenames=np.array(files),
         boxes=np.concatenate(boxes),
         mask_fallback=np.array(fallback, dtype=bool),
+        confidence=np.concatenate(confidences),
         DESCR=(
             f"{len(data)} particles cut from {len(micrographs)} micrograph(s) with a "
             f"{surrounding}-pixel surrounding. Per class: {counts}. "

@@ -146,6 +146,28 @@ def test_load_annotated_micrographs_arrays_and_multichannel():
     assert _iou(X.masks[0], box) > 0.8
 
 
+def test_load_annotated_micrographs_confidence_column(tmp_path):
+    # Check detector output with confidences: kept as given, NaN for hand-made
+    # lines, weak boxes dropped by min_confidence with ids keeping the line index.
+    iio.imwrite(tmp_path / "m.png", np.full((50, 60), 100, np.uint8))
+    (tmp_path / "m.txt").write_text(
+        "0 0.3 0.5 0.2 0.2 0.9\n1 0.7 0.5 0.2 0.2 0.2\n0 0.5 0.3 0.2 0.2\n"
+    )
+    bunch = load_annotated_micrographs(tmp_path / "m.png", tmp_path / "m.txt", ["a", "b"])
+    np.testing.assert_allclose(bunch.confidence, [0.9, 0.2, np.nan])
+    kept = load_annotated_micrographs(
+        tmp_path / "m.png", tmp_path / "m.txt", ["a", "b"], min_confidence=0.5
+    )
+    np.testing.assert_array_equal(kept.data.ids, ["m-0", "m-2"])
+    np.testing.assert_array_equal(kept.target, [0, 0])
+    np.testing.assert_allclose(kept.confidence, [0.9, np.nan])
+    rows = np.array([[0, 0.3, 0.5, 0.2, 0.2, 0.4], [0, 0.7, 0.5, 0.2, 0.2, 0.6]])
+    X, y = load_annotated_micrographs(
+        [np.zeros((50, 60))], [rows], ["a"], min_confidence=0.5, return_X_y=True
+    )
+    np.testing.assert_array_equal(X.ids, ["micrograph0-1"])
+
+
 def test_load_annotated_micrographs_deterministic(dataset):
     # Check that two loads give identical masks.
     root, _, _ = dataset
@@ -193,8 +215,9 @@ def test_load_annotated_micrographs_verbose(dataset, capsys):
 @pytest.mark.parametrize(
     "line, match",
     [
-        ("0 0.5 0.5 0.1", r"line 2: expected 5 fields 'class cx cy w h'"),
-        ("0 0.5 0.5 0.1 0.1 0.9", r"line 2: expected 5 fields"),
+        ("0 0.5 0.5 0.1", r"line 2: expected 5 or 6 fields 'class cx cy w h \[confidence\]'"),
+        ("0 0.5 0.5 0.1 0.1 0.9 1", r"line 2: expected 5 or 6 fields"),
+        ("0 0.5 0.5 0.1 0.1 1.5", r"line 2: the confidence \(6th field\) must lie in \[0, 1\]"),
         ("a 0.5 0.5 0.1 0.1", r"line 2: expected numbers"),
         ("0 0.5 nan 0.1 0.1", r"line 2: box values must be finite"),
         ("2 0.5 0.5 0.1 0.1", r"line 2: class index 2 is not one of the 2 classes .*0 to 1"),
@@ -226,7 +249,7 @@ def test_load_annotated_micrographs_box_at_frame_is_accepted():
 
 
 def test_load_annotated_micrographs_bad_array_labels_raise():
-    with pytest.raises(ValueError, match=r"labels\[0\] must be an array of shape \(k, 5\)"):
+    with pytest.raises(ValueError, match=r"labels\[0\] must be an array of shape \(k, 5\) or"):
         load_annotated_micrographs([np.zeros((10, 10))], [np.zeros((2, 4))], ["a"])
     with pytest.raises(ValueError, match=r"labels\[0\], row 1: class index 3"):
         load_annotated_micrographs([np.zeros((10, 10))],
@@ -275,6 +298,7 @@ def test_load_annotated_micrographs_nan_pixels_raise(tmp_path):
         ({"surrounding": -1}, "'surrounding' parameter"),
         ({"pixel_size": 0.0}, "'pixel_size' parameter"),
         ({"min_solidity": 1.5}, "'min_solidity' parameter"),
+        ({"min_confidence": 1.5}, "'min_confidence' parameter"),
     ],
 )
 def test_load_annotated_micrographs_bad_arguments_raise(kwargs, match):
