@@ -4,6 +4,7 @@
 
 from functools import lru_cache
 from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
@@ -11,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from sklipo._particles import ParticleSet
 
-__all__ = ["make_liposomes"]
+__all__ = ["LIPOSOME_CLASSES", "make_liposomes"]
 
 # Class names in the order the study lists them (its Tables 1 and 2), with the
 # study's class counts as the default proportions, and the lognormal diameter
@@ -28,6 +29,12 @@ _PROBLEMS = {
         "diameter_nm": ((85.0, 0.25), (80.0, 0.30), (75.0, 0.30)),
     },
 }
+
+#: The class names of each :func:`make_liposomes` problem, in target order
+#: (read-only): ``LIPOSOME_CLASSES["lamellarity"][1] == "multilamellar"``.
+LIPOSOME_CLASSES = MappingProxyType(
+    {problem: spec["target_names"] for problem, spec in _PROBLEMS.items()}
+)
 
 _DTYPES = {
     np.dtype(np.float32): 1.0,

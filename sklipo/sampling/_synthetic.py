@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 
 from sklipo._particles import ParticleSet
-from sklipo.datasets._synthetic import _PROBLEMS, make_liposomes
+from sklipo.datasets import LIPOSOME_CLASSES, make_liposomes
 from sklipo.preprocessing import Resize
 from sklipo.sampling._validation import cast_like, check_particles
 
@@ -110,7 +110,7 @@ class SyntheticOverSampler(BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "problem": [StrOptions(set(_PROBLEMS))],
+        "problem": [StrOptions(set(LIPOSOME_CLASSES))],
         "class_map": [Mapping, None],
     }
 
@@ -135,7 +135,7 @@ class SyntheticOverSampler(BaseOverSampler):
 
     def _generator_class(self, label):
         """Return the generator class name for `label`, or raise."""
-        names = list(_PROBLEMS[self.problem]["target_names"])
+        names = list(LIPOSOME_CLASSES[self.problem])
         if self.class_map is not None:
             if label not in self.class_map:
                 raise ValueError(
@@ -162,7 +162,7 @@ class SyntheticOverSampler(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         rng = check_random_state(self.random_state)
-        names = list(_PROBLEMS[self.problem]["target_names"])
+        names = list(LIPOSOME_CLASSES[self.problem])
         self.class_map_ = {}
         parts, labels = [], []
         for label, n_new in self.sampling_strategy_.items():

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
 from sklipo import ParticleSet
-from sklipo.datasets import make_liposomes
+from sklipo.datasets import LIPOSOME_CLASSES, make_liposomes
 from sklipo.datasets._synthetic import _allocate, _check_weights
 
 TARGET_NAMES = {
@@ -299,3 +299,12 @@ def test_make_liposomes_bad_input(params, match):
     kwargs = {"problem": "lamellarity", "n_samples": 5, **params}
     with pytest.raises(ValueError, match=match):
         make_liposomes(**kwargs)
+
+
+@pytest.mark.parametrize("problem", sorted(LIPOSOME_CLASSES))
+def test_liposome_classes_match_target_names(problem):
+    # Check that the public class-name table is what make_liposomes returns, and read-only.
+    data = make_liposomes(problem, 30, random_state=0)
+    assert list(LIPOSOME_CLASSES[problem]) == data.target_names.tolist()
+    with pytest.raises(TypeError):
+        LIPOSOME_CLASSES[problem] = ("a", "b")
