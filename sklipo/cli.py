@@ -200,10 +200,8 @@ def _compare(args):
 
 
 def _train(args):
-    """Train one model on a labelled data set and save it with joblib."""
-    import joblib
-
-    import sklipo
+    """Train one model on a labelled data set; save it with joblib and a model card."""
+    from sklipo.deployment import card_path, save
 
     out = _check_out(args.out, args.force)
     X, y, names = _load_labelled(args)
@@ -211,35 +209,25 @@ def _train(args):
     start = time.perf_counter()
     model.fit(X, names[y])
     print(f"Trained {args.model} in {time.perf_counter() - start:.1f} s.")
-    bundle = {
-        "estimator": model,
-        "model": args.model,
-        "classes": list(names),
-        "n_channels": int(X.n_channels),
-        "masks": not args.no_masks,
-        "sklipo_version": sklipo.__version__,
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(bundle, out)
-    print(f"Saved to {out}")
+    command = {"model": args.model, "masks": not args.no_masks, "input_mode": args.input_mode}
+    save(model, out, X=X, y=names[y], metadata={"sklipo_train": command}, overwrite=args.force)
+    print(f"Saved to {out} (model card: {card_path(out)})")
     return 0
 
 
 def _predict(args):
     """Classify the particles of a folder with a saved model; write a CSV."""
-    import joblib
+    from sklipo.deployment import load, load_card
 
-    bundle = joblib.load(args.model)
-    if not isinstance(bundle, dict) or "estimator" not in bundle:
-        raise CommandError(f"'{args.model}' is not a model saved by 'sklipo train'.")
+    estimator = load(args.model)
+    channels = load_card(args.model)["input"]["channels"]
     X, true = _load_unlabelled(args.data, no_masks=args.no_masks, pixel_size=args.pixel_size)
-    if X.n_channels != bundle["n_channels"]:
+    if channels is not None and X.n_channels != channels:
         raise CommandError(
-            f"The model was trained on images with {bundle['n_channels']} channel(s); the "
+            f"The model was trained on images with {channels} channel(s); the "
             f"images in '{args.data}' have {X.n_channels}. Convert them to the training "
             "images' mode (grayscale or the same channels) first."
         )
-    estimator = bundle["estimator"]
     labels = estimator.predict(X)
     header = ["id", "label"]
     rows = [[i, label] for i, label in zip(X.ids, labels)]
@@ -264,6 +252,70 @@ def _write_csv(file, header, rows):
     writer = csv.writer(file)
     writer.writerow(header)
     writer.writerows(rows)
+
+
+def _export(args):
+    """Export a LipNet model saved by 'sklipo train' to ONNX, for any ONNX runtime."""
+    from sklipo.deployment import export_onnx, load
+
+    out = _check_out(args.out, args.force)
+    estimator = load(args.model)
+    try:
+        export_onnx(estimator, out, verbose=args.verbose)
+    except (TypeError, ImportError) as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"Exported to {out}")
+    return 0
+
+
+def _inspect(args):
+    """Plot what a trained LipNet model sees in one particle image."""
+    import matplotlib
+
+    # the plots are written to files: no window, no display needed
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklipo import ParticleSet
+    from sklipo.datasets._image_files import read_image, read_mask
+    from sklipo.deployment import load
+    from sklipo.inspection import (
+        ATTRIBUTION_METHODS,
+        AttributionDisplay,
+        FeatureMapDisplay,
+        KernelDisplay,
+        conv_layers,
+    )
+
+    out = _check_out(args.out, args.force)
+    estimator = load(args.model)
+    try:
+        layers = conv_layers(estimator)
+    except TypeError as exc:
+        raise CommandError(str(exc)) from exc
+    image, pixel_size = read_image(args.image)
+    X = ParticleSet(
+        [image],
+        None if args.mask is None else [read_mask(args.mask)],
+        pixel_size=pixel_size if args.pixel_size is None else args.pixel_size,
+        ids=[Path(args.image).stem],
+        channel_axis=-1 if image.ndim == 3 else None,
+    )
+    displays = {f"kernels_{layer}.png": (KernelDisplay, {"layer": layer}) for layer in layers}
+    displays["feature_maps.png"] = (FeatureMapDisplay, {"X": X})
+    for method in ATTRIBUTION_METHODS:
+        displays[f"{method}.png"] = (AttributionDisplay, {"X": X, "methods": [method]})
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (display, kwargs) in displays.items():
+        figure = display.from_estimator(estimator, **kwargs).figure_
+        figure.savefig(out / name, dpi=120, bbox_inches="tight")
+        plt.close(figure)
+        print(f"Wrote {out / name}")
+    proba = estimator.predict_proba(X)[0]
+    classes = estimator.classes_
+    print(f"Predicted class: {classes[proba.argmax()]}")
+    print("Probabilities: " + ", ".join(f"{c} {p:.3f}" for c, p in zip(classes, proba)))
+    return 0
 
 
 # -- parser --------------------------------------------------------------------
@@ -377,6 +429,39 @@ def _build_parser():
     predict.add_argument("--no-masks", action="store_true", help="images have no masks")
     predict.add_argument("--pixel-size", type=float, default=None, help="nm per pixel")
     predict.set_defaults(handler=_predict)
+
+    export = commands.add_parser(
+        "export",
+        help="export a trained LipNet model to ONNX",
+        description=_export.__doc__
+        + " The ONNX model includes the network's input scaling and softmax; the "
+        "preprocessing before it (crop, normalisation, resize) is described in the "
+        "model's metadata.",
+    )
+    export.add_argument("model", help="a LipNet model file written by 'sklipo train'")
+    export.add_argument("out", metavar="OUT.onnx", help="the ONNX file to write")
+    export.add_argument("--force", action="store_true", help="overwrite an existing OUT")
+    export.add_argument("--verbose", action="store_true", help="show the exporter's progress")
+    export.set_defaults(handler=_export)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="plot a trained LipNet's kernels, feature maps and attribution maps",
+        description=_inspect.__doc__
+        + " Writes kernels_<layer>.png for each conv layer, feature_maps.png, "
+        "saliency.png, guided_backprop.png and deconvnet.png, all in the frame of the "
+        "network's input (after the model's crop and resize), and prints the "
+        "predicted class.",
+    )
+    inspect.add_argument("model", help="a LipNet model file written by 'sklipo train'")
+    inspect.add_argument("image", help="one particle image (PNG, TIFF or MRC)")
+    inspect.add_argument("--out", metavar="DIR", required=True, help="folder for the plots")
+    inspect.add_argument("--force", action="store_true", help="write into a non-empty --out")
+    inspect.add_argument(
+        "--mask", metavar="FILE", help="the particle's mask (default: the whole image)"
+    )
+    inspect.add_argument("--pixel-size", type=float, default=None, help="nm per pixel")
+    inspect.set_defaults(handler=_inspect)
     return parser
 
 

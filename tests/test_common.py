@@ -21,6 +21,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from sklipo import ParticleSet
+from sklipo.classifier import LipNetClassifier, LipNetEmbedding
 from sklipo.features import ParticleFeatures
 from sklipo.preprocessing import CropParticle, Flatten, IntensityNormalizer, Resize
 
@@ -85,8 +86,11 @@ def _expected_failed_checks(estimator):
     return dict.fromkeys(TABULAR_CHECKS, TABULAR_REASON)
 
 
+# LipNetEmbedding needs y to fit, so its particle contracts are checked in
+# tests/classifier/test_embedding.py; its sweep is the same as the others'.
 @parametrize_with_checks(
-    [est for est, _ in PARTICLE_TRANSFORMERS],
+    [est for est, _ in PARTICLE_TRANSFORMERS]
+    + [LipNetEmbedding(LipNetClassifier(max_epochs=1, random_state=RND_SEED))],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -14,6 +14,7 @@ SCRIPTS = {
     "plot_architectures.py": ["fig_lamellarity.png", "fig_encapsulation.png"],
     "plot_input_modes.py": ["fig_lamellarity.png", "fig_encapsulation.png"],
     "plot_cnn_vs_svm.py": ["fig_lamellarity.png", "fig_encapsulation_confusion.png"],
+    "plot_hybrid.py": ["fig.png"],
 }
 
 
@@ -25,4 +26,15 @@ def test_example_runs_at_smoke_size(script, tmp_path, monkeypatch, capsys):
     runpy.run_path(str(EXAMPLES / script), run_name="__main__")
     assert "cross-validation on 36 samples" in capsys.readouterr().out
     for name in SCRIPTS[script]:
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_inspection_example_runs_at_smoke_size(tmp_path, monkeypatch, capsys):
+    """Check that the inspection example reports held-out scores and saves its plots."""
+    script = "plot_inspection.py"
+    monkeypatch.setattr(sys, "argv", [script, "--smoke", "--plot", str(tmp_path / "fig.png")])
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    assert "LipNet-4 trained on 27 particles, tested on 9" in capsys.readouterr().out
+    for name in ["fig_kernels.png", "fig_feature_maps.png", "fig_attribution.png"]:
         assert (tmp_path / name).stat().st_size > 0

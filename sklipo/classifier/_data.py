@@ -99,11 +99,15 @@ class ImageData(torch.utils.data.Dataset):
         A stack for fixed-size networks, a list for the fully convolutional one.
     y : ndarray of int of shape (n,), default=None
         Class codes; None at prediction.
+    extra : torch.Tensor of shape (n, n_extra), default=None
+        Standardised extra features of a two-branch network, sliced with the
+        images; None for an image-only network.
     """
 
-    def __init__(self, X, y=None):
+    def __init__(self, X, y=None, *, extra=None):
         self.X = X
         self.y = y
+        self.extra = extra
         self.variable = isinstance(X, list)
         if self.variable:
             self.sizes = torch.tensor([x.shape[1:] for x in X], dtype=torch.long)
@@ -119,13 +123,24 @@ class ImageData(torch.utils.data.Dataset):
         """A new data set of the given sample positions."""
         indices = np.asarray(indices)
         X = [self.X[i] for i in indices] if self.variable else self.X[indices]
-        return ImageData(X, None if self.y is None else self.y[indices])
+        return ImageData(
+            X,
+            None if self.y is None else self.y[indices],
+            extra=None if self.extra is None else self.extra[indices],
+        )
 
     def batch(self, indices):
-        """Slice a batch: ``(X, y)``; ``X`` is ``{"x", "sizes"}`` when padded."""
+        """Slice a batch: ``(X, y)``.
+
+        ``X`` is the image tensor, or the keyword arguments of the module's
+        forward: ``{"x", "sizes"}`` when padded, plus ``"extra"`` for a
+        two-branch network.
+        """
         y = None if self._y_tensor is None else self._y_tensor[indices]
         if not self.variable:
-            return self.X[indices], y
+            if self.extra is None:
+                return self.X[indices], y
+            return {"x": self.X[indices], "extra": self.extra[indices]}, y
         sizes = self.sizes[indices]
         height, width = (int(s) for s in sizes.max(dim=0).values)
         first = self.X[int(indices[0])]
@@ -133,7 +148,9 @@ class ImageData(torch.utils.data.Dataset):
         for row, i in enumerate(indices.tolist()):
             image = self.X[i]
             canvas[row, :, : image.shape[1], : image.shape[2]] = image
-        return {"x": canvas, "sizes": sizes}, y
+        if self.extra is None:
+            return {"x": canvas, "sizes": sizes}, y
+        return {"x": canvas, "sizes": sizes, "extra": self.extra[indices]}, y
 
 
 def epoch_indices(y, *, n_classes, generator, undersample_majority=None, balanced=False):
@@ -191,7 +208,8 @@ class Batches:
     seed : int, default=0
         Seed of the epoch's shuffling and augmentation.
     augment : callable, default=None
-        Applied to each training batch on the device.
+        Applied to the images of each training batch on the device (never to
+        extra features).
     n_classes : int, default=None
         Number of classes, for resampling.
     undersample_majority : float, default=None
@@ -247,7 +265,7 @@ class Batches:
                 X = X.to(self.device)
             if self.training and self.augment is not None:
                 if isinstance(X, dict):
-                    X["x"] = self.augment(X["x"], sizes=X["sizes"], generator=self.generator)
+                    X["x"] = self.augment(X["x"], sizes=X.get("sizes"), generator=self.generator)
                 else:
                     X = self.augment(X, generator=self.generator)
             yield X, y

@@ -6,11 +6,12 @@ import contextlib
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
@@ -18,9 +19,10 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.utils import noop
 
+from sklipo._particles import _describe
 from sklipo.augmentation import Augmentation
 from sklipo.classifier._data import Batches, ImageData, check_fixed_images, check_variable_images
-from sklipo.nets import ARCHITECTURES, LipNet, LipNetFCN
+from sklipo.nets import ARCHITECTURES, HybridLipNet, HybridLipNetFCN, LipNet, LipNetFCN
 from sklipo.nets._lipnet import _min_size
 
 __all__ = ["LipNetClassifier"]
@@ -85,6 +87,10 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
     training batches only, optional early stopping on a stratified validation
     split, and weight decay on the dense layers only unless asked otherwise.
 
+    With `extra_features` it trains a two-branch network: handcrafted
+    features of each particle join the network's learned features in its
+    final layer (:class:`sklipo.nets.HybridLipNet`).
+
     Parameters
     ----------
     architecture : {"lipnet4", "lipnet1", "lipnet2", "lipnet4c", "lipnet6", \
@@ -94,6 +100,24 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         before them; the study used 28x28, 32x32 for LipNet-6);
         ``"lipnet_fcn"`` (:class:`sklipo.nets.LipNetFCN`) takes particles of
         any size, so size can inform the class.
+    image_transformer : transformer, default=None
+        Turns `X` into the network's images: cloned and fitted on the
+        training `X` (``image_transformer_``), then applied to every `X`, for
+        example ``make_pipeline(CropParticle("masked"), Resize(28))``. Use it
+        with `extra_features`, which need the particles themselves (masks,
+        pixel sizes) where a fixed-size network needs resized images. None
+        uses `X` as the images.
+    extra_features : transformer, default=None
+        Features of each particle fed to the network's final layer next to
+        its learned features, e.g. :class:`~sklipo.features.ParticleFeatures`:
+        cloned and fitted on the training `X` (``extra_features_``), applied
+        to `X` as given (not to the output of `image_transformer`),
+        standardised with the training mean and standard deviation
+        (``extra_mean_``, ``extra_scale_``), and trained end to end with the
+        network. They are computed once per `fit` from the un-augmented
+        particles: augmentation changes the images only. A non-finite value
+        raises an error naming the particle and the feature. None trains on
+        the images alone.
     max_epochs : int, default=30
         Training epochs (the most, with early stopping).
     batch_size : int, default=32
@@ -144,7 +168,9 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         When fitted already, continue training the same network for
         `max_epochs` more epochs instead of starting afresh. Classes, image
-        shape and the architecture must stay the same.
+        shape and the architecture must stay the same; the fitted
+        ``image_transformer_``, ``extra_features_`` and standardisation are
+        kept.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Where the network runs; "auto" picks CUDA when torch finds a GPU;
         "cuda:1" picks a GPU.
@@ -170,6 +196,16 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         standardisation).
     scale_ : ndarray of shape (n_channels,)
         Per-channel pixel standard deviation (1 without standardisation).
+    image_transformer_ : transformer or None
+        The fitted clone of `image_transformer`; None without one.
+    extra_features_ : transformer or None
+        The fitted clone of `extra_features`; None without one.
+    extra_mean_ : ndarray of shape (n_extra,) or None
+        Mean of each extra feature over the training particles; None without
+        `extra_features`.
+    extra_scale_ : ndarray of shape (n_extra,) or None
+        Standard deviation of each extra feature (1 for a constant one); None
+        without `extra_features`.
     class_weight_ : ndarray of shape (n_classes,) or None
         The loss weight of each class.
     device_ : str
@@ -184,6 +220,9 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
     --------
     sklipo.nets.LipNet : The fixed-size networks.
     sklipo.nets.LipNetFCN : The fully convolutional network.
+    sklipo.nets.HybridLipNet : The two-branch network behind `extra_features`.
+    sklipo.classifier.LipNetEmbedding : A trained network's features for
+        another estimator.
     sklipo.augmentation.Augmentation : The augmentation.
 
     Notes
@@ -192,7 +231,8 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
     than assembled sample by sample, which keeps skorch's overhead small. The
     fully convolutional network pads each batch to its largest image (images
     in the top-left corner, their sizes passed along as a mask), so images of
-    any size mix in one batch.
+    any size mix in one batch. Extra features travel as a second tensor,
+    sliced with the images.
 
     Examples
     --------
@@ -208,6 +248,8 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "architecture": [StrOptions(set(ARCHITECTURES) | {_FCN})],
+        "image_transformer": [HasMethods(["fit", "transform"]), None],
+        "extra_features": [HasMethods(["fit", "transform"]), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
@@ -235,6 +277,8 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         self,
         architecture="lipnet4",
         *,
+        image_transformer=None,
+        extra_features=None,
         max_epochs=30,
         batch_size=32,
         optimizer="adam",
@@ -258,6 +302,8 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
     ):
         self.architecture = architecture
+        self.image_transformer = image_transformer
+        self.extra_features = extra_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -287,8 +333,20 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
 
     # -- input ---------------------------------------------------------------
 
-    def _images(self, X, *, reset):
-        """Check `X` and return it as standardised float32 torch data."""
+    def _images(self, X, *, reset, y=None):
+        """Return the network's images of `X` as standardised float32 torch data.
+
+        `X` goes through the image transformer (cloned and fitted here when
+        `reset`), then is checked and standardised.
+        """
+        if reset:
+            self.image_transformer_ = (
+                None if self.image_transformer is None else clone(self.image_transformer)
+            )
+            if self.image_transformer_ is not None:
+                X = self.image_transformer_.fit_transform(X, y)
+        elif self.image_transformer_ is not None:
+            X = self.image_transformer_.transform(X)
         fcn = self.architecture == _FCN
         arrays = check_variable_images(X) if fcn else check_fixed_images(X)
         first = arrays[0]
@@ -353,6 +411,69 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
                 "exactly as the training images (same Resize)."
             )
 
+    def _extra(self, X, n_samples, *, reset, y=None):
+        """Return the standardised extra features of `X` (float32), or None."""
+        if reset:
+            self.extra_features_ = (
+                None if self.extra_features is None else clone(self.extra_features)
+            )
+            self.extra_mean_ = self.extra_scale_ = None
+        if self.extra_features_ is None:
+            return None
+        if reset:
+            features = self.extra_features_.fit_transform(X, y)
+        else:
+            features = self.extra_features_.transform(X)
+        features = self._check_extra(features, X, n_samples)
+        if reset:
+            self.extra_mean_ = features.mean(axis=0)
+            # a constant feature is centred, not blown up
+            self.extra_scale_ = np.where(np.ptp(features, axis=0) > 0, features.std(axis=0), 1.0)
+        elif features.shape[1] != len(self.extra_mean_):
+            raise ValueError(
+                f"extra_features returned {features.shape[1]} feature(s), but "
+                f"{type(self).__name__} was fitted with {len(self.extra_mean_)}."
+            )
+        features = (features - self.extra_mean_) / self.extra_scale_
+        return torch.from_numpy(features.astype(np.float32))
+
+    def _check_extra(self, features, X, n_samples):
+        """The extra features as a finite float64 (n_samples, k) array."""
+        name = type(self.extra_features_).__name__
+        if sp.issparse(features):
+            features = features.toarray()
+        features = np.asarray(features)
+        if features.ndim != 2 or features.shape[0] != n_samples or not features.shape[1]:
+            raise ValueError(
+                f"extra_features must return a 2-D array with one row per particle "
+                f"({n_samples}) and at least one column; {name} returned shape "
+                f"{features.shape}."
+            )
+        if not (np.issubdtype(features.dtype, np.number) or features.dtype == bool):
+            raise TypeError(
+                f"extra_features must return numbers; {name} returned dtype {features.dtype}."
+            )
+        features = features.astype(np.float64)
+        bad = ~np.isfinite(features)
+        if bad.any():
+            row, column = np.argwhere(bad)[0]
+            raise ValueError(
+                f"extra_features ({name}) returned {features[row, column]} for "
+                f"{_describe(getattr(X, 'ids', None), row)} in column {column}"
+                f"{self._extra_name(column)}; the network needs finite features "
+                f"({int(bad.any(axis=1).sum())} particle(s) affected). Drop those "
+                "particles or leave that feature out."
+            )
+        return features
+
+    def _extra_name(self, column):
+        """`` ('name')`` of an extra feature column, when the transformer names it."""
+        try:
+            names = self.extra_features_.get_feature_names_out()
+        except (AttributeError, ValueError, TypeError):
+            return ""
+        return f" ({str(names[column])!r})" if column < len(names) else ""
+
     def _targets(self, y, n_samples):
         y = column_or_1d(y, warn=True)
         check_consistent_length(np.empty(n_samples), y)
@@ -392,8 +513,9 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.warm_start and hasattr(self, "net_"):
             return self._continue(X, y)
-        data = self._images(X, reset=True)
-        y = self._targets(y, len(data))
+        images = self._images(X, reset=True, y=y)
+        y = self._targets(y, len(images))
+        extra = self._extra(X, len(images), reset=True, y=y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -404,16 +526,17 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         self.device_ = _resolve_device(self.device)
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(np.iinfo(np.int32).max))
-        self.net_ = self._build_net(data)
+        self.net_ = self._build_net()
         self.n_epochs_ = 0
         with _seeded(self._seed, self.device_):
             self.net_.initialize()
-            self._train(data, codes)
+            self._train(ImageData(images, codes, extra=extra), codes)
         return self
 
     def _continue(self, X, y):
-        data = self._images(X, reset=False)
-        y = self._targets(y, len(data))
+        images = self._images(X, reset=False)
+        y = self._targets(y, len(images))
+        extra = self._extra(X, len(images), reset=False)
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(
@@ -422,13 +545,13 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
             )
         codes = np.searchsorted(self.classes_, y)
         with _seeded(self._seed + self.n_epochs_, self.device_):
-            self._train(data, codes)
+            self._train(ImageData(images, codes, extra=extra), codes)
         return self
 
-    def _train(self, data, codes):
+    def _train(self, dataset, codes):
         # a new seed per call, so warm starts do not replay the first epochs
         self.net_.iterator_train__seed = self._seed + self.n_epochs_
-        self.net_.partial_fit(ImageData(data, codes), codes)
+        self.net_.partial_fit(dataset, codes)
         self.n_epochs_ = len(self.net_.history)
 
     def _class_weights(self, y):
@@ -443,19 +566,23 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
                 )
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
-    def _build_net(self, data):
+    def _build_net(self):
         n_classes = len(self.classes_)
+        hybrid = self.extra_features_ is not None
         if self.architecture == _FCN:
-            module, module_params = LipNetFCN, {}
+            module, module_params = (HybridLipNetFCN if hybrid else LipNetFCN), {}
         else:
-            module = LipNet
+            module = HybridLipNet if hybrid else LipNet
             module_params = {"architecture": self.architecture, "input_shape": self.input_shape_}
         module_params.update(n_channels=self.n_channels_in_, n_classes=n_classes, dropout=self.dropout)
+        if hybrid:
+            module_params["n_extra"] = len(self.extra_mean_)
         optimizer_params = {}
         if self.optimizer == "sgd":
             optimizer_params["momentum"] = self.momentum
         if self.weight_decay:
-            pattern = "*weight" if self.decay_conv else "head.*weight"
+            # dense layers live in "head" (a hybrid's image branch has its own)
+            pattern = "*weight" if self.decay_conv else "*head.*weight"
             optimizer_params["param_groups"] = [(pattern, {"weight_decay": self.weight_decay})]
         augment = Augmentation() if self.augment == "study" else self.augment
         weight = None if self.class_weight_ is None else torch.tensor(self.class_weight_, dtype=torch.float32)
@@ -516,9 +643,30 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self)
-        data = self._images(X, reset=False)
-        proba = self.net_.predict_proba(ImageData(data))
-        return proba.astype(np.float64)
+        images = self._images(X, reset=False)
+        data = ImageData(images, extra=self._extra(X, len(images), reset=False))
+        return self.net_.predict_proba(data).astype(np.float64)
+
+    def _embed(self, X):
+        """The penultimate activations of `X`, batched, in eval mode, without grad.
+
+        For a two-branch network, the learned image features only.
+        """
+        check_is_fitted(self)
+        module = self.net_.module_
+        data = ImageData(self._images(X, reset=False))
+        batches = Batches(data, self.batch_size, device=self.device_)
+        training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                parts = [
+                    module.embed(**batch) if isinstance(batch, dict) else module.embed(batch)
+                    for batch, _ in batches
+                ]
+        finally:
+            module.train(training)
+        return torch.cat(parts).cpu().numpy().astype(np.float64)
 
     def predict(self, X):
         """Return the most probable class of each image.

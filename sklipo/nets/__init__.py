@@ -3,6 +3,7 @@
 # License: BSD 3 clause
 
 from sklipo.nets._fcn import LipNetFCN
+from sklipo.nets._hybrid import HybridLipNet, HybridLipNetFCN
 from sklipo.nets._lipnet import ARCHITECTURES, LipNet
 
-__all__ = ["ARCHITECTURES", "LipNet", "LipNetFCN"]
+__all__ = ["ARCHITECTURES", "HybridLipNet", "HybridLipNetFCN", "LipNet", "LipNetFCN"]

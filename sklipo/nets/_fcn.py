@@ -32,14 +32,16 @@ class LipNetFCN(nn.Module):
     class. The head therefore also sees the logarithm of each image's height
     and width in pixels, so particle size can inform the class. With one
     input channel, 3 classes and the defaults it has 46,761 trainable
-    parameters.
+    parameters. :meth:`embed` returns what the head sees: the pooled means,
+    the pooled maxima and the two log sizes.
 
     Parameters
     ----------
     n_channels : int, default=1
         Channels of the input images.
     n_classes : int, default=3
-        Number of outputs.
+        Number of outputs. 0 builds the network without its head, so that it
+        returns the embedding (see :class:`HybridLipNetFCN`).
     dropout : float, default=0.25
         Dropout rate after each block.
     width : int, default=32
@@ -54,7 +56,9 @@ class LipNetFCN(nn.Module):
         The convolution layers, in order.
     head : torch.nn.Linear
         Maps the pooled features and log sizes to logits; weight decay applies
-        to it by default.
+        to it by default. An ``nn.Identity`` when ``n_classes=0``.
+    n_embedding : int
+        Length of the vectors :meth:`embed` returns: ``2 * width + 2``.
 
     Examples
     --------
@@ -77,7 +81,8 @@ class LipNetFCN(nn.Module):
         self.features = nn.ModuleList(convs)
         self.n_blocks = n_blocks
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(2 * width + 2, n_classes)
+        self.n_embedding = 2 * width + 2
+        self.head = nn.Linear(self.n_embedding, n_classes) if n_classes else nn.Identity()
 
     def forward(self, x, sizes=None):
         """Return the logits of a padded batch.
@@ -92,6 +97,24 @@ class LipNetFCN(nn.Module):
         Returns
         -------
         logits : torch.Tensor of shape (n, n_classes)
+        """
+        return self.head(self.embed(x, sizes))
+
+    def embed(self, x, sizes=None):
+        """Return the penultimate activations of a padded batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_channels, H, W)
+            Images in the top-left corner of a zero canvas.
+        sizes : torch.Tensor of shape (n, 2), default=None
+            Height and width of each image; None when all fill the canvas.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, n_embedding)
+            The masked global mean and max of the last block's maps and the
+            log height and width of each image: the input of the head.
         """
         n, _, height, width = x.shape
         if sizes is None:
@@ -111,4 +134,4 @@ class LipNetFCN(nn.Module):
         # features are ReLU outputs (>= 0) zeroed off the mask, so a plain max
         # over the canvas is the max over the valid region
         peak = x.amax(dim=(2, 3))
-        return self.head(torch.cat([mean, peak, log_sizes], dim=1))
+        return torch.cat([mean, peak, log_sizes], dim=1)

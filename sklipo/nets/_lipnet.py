@@ -83,7 +83,12 @@ class LipNet(nn.Module):
     LipNet-2 210,787; LipNet-4 32,771; LipNet-4c 46,659; LipNet-6 48,099.
 
     The module returns logits (no softmax); the classifier's loss and
-    ``predict_proba`` apply the softmax.
+    ``predict_proba`` apply the softmax. :meth:`embed` returns the
+    penultimate activations, the input of the final layer: the hidden layer
+    (after ReLU and dropout) of LipNet-1 and -2, the flattened maps of the
+    last block of LipNet-4 and -6, and the global mean of the last block's
+    maps of LipNet-4c (whose 1x1 convolution and global mean are linear, so
+    they act as one dense layer on that mean).
 
     Parameters
     ----------
@@ -96,7 +101,8 @@ default="lipnet4"
         Height and width of the input images. The flattening head depends on
         it; each side must be at least ``2 ** n_blocks`` pixels.
     n_classes : int, default=3
-        Number of outputs.
+        Number of outputs. 0 builds the network without its final layer, so
+        that it returns the embedding (see :class:`HybridLipNet`).
     dropout : float, default=0.25
         Dropout rate after each block and after the hidden dense layer.
     width : int, default=32
@@ -110,6 +116,10 @@ default="lipnet4"
         The convolutional blocks.
     head : torch.nn.Sequential
         The layers after the blocks; weight decay applies to them by default.
+        The final layer is its last one (its first for LipNet-4c), an
+        ``nn.Identity`` when ``n_classes=0``.
+    n_embedding : int
+        Length of the vectors :meth:`embed` returns.
 
     Examples
     --------
@@ -152,19 +162,38 @@ default="lipnet4"
 
         sides = [_output_side(s, len(spec["blocks"]), spec["strided"]) for s in (height, width_px)]
         n_flat = width * prod(sides)
-        if spec["head"] == "hidden":
-            head = [
-                nn.Flatten(),
-                nn.Linear(n_flat, n_hidden),
-                nn.ReLU(inplace=True),
-                nn.Dropout(dropout),
-                nn.Linear(n_hidden, n_classes),
-            ]
-        elif spec["head"] == "dense":
-            head = [nn.Flatten(), nn.Linear(n_flat, n_classes)]
+        self._pooled = spec["head"] == "conv"
+        if self._pooled:
+            self.n_embedding = width
+            final = nn.Conv2d(width, n_classes, kernel_size=1) if n_classes else nn.Identity()
+            head = [final, nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         else:
-            head = [nn.Conv2d(width, n_classes, kernel_size=1), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+            head = [nn.Flatten()]
+            if spec["head"] == "hidden":
+                head += [nn.Linear(n_flat, n_hidden), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+            self.n_embedding = n_hidden if spec["head"] == "hidden" else n_flat
+            head.append(nn.Linear(self.n_embedding, n_classes) if n_classes else nn.Identity())
         self.head = nn.Sequential(*head)
+
+    def embed(self, x):
+        """Return the penultimate activations of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_channels, H, W)
+            The images.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, n_embedding)
+            The input of the final layer: ``forward(x)`` is that layer applied
+            to it.
+        """
+        x = self.features(x)
+        if self._pooled:
+            # the 1x1 convolution and the global mean commute
+            return x.mean(dim=(2, 3))
+        return self.head[:-1](x)
 
     def forward(self, x):
         """Return the logits of a batch ``(n, n_channels, H, W)``."""

@@ -5,9 +5,12 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
@@ -18,7 +21,9 @@ from sklearn.utils.estimator_checks import (
 from sklipo import ParticleSet
 from sklipo.augmentation import Augmentation
 from sklipo.classifier import LipNetClassifier
-from sklipo.nets import ARCHITECTURES
+from sklipo.features import ParticleFeatures
+from sklipo.nets import ARCHITECTURES, HybridLipNet, HybridLipNetFCN
+from sklipo.preprocessing import CropParticle, Resize
 
 RND_SEED = 0
 
@@ -291,6 +296,8 @@ def test_lipnet_classifier_bad_images_raise(X, error, match):
         ({"augment": "heavy"}, "'augment' parameter"),
         ({"lr": 0}, "'lr' parameter"),
         ({"class_weight": "auto"}, "'class_weight' parameter"),
+        ({"extra_features": "area"}, "'extra_features' parameter.*fit.*transform"),
+        ({"image_transformer": Augmentation()}, "'image_transformer' parameter"),
     ],
 )
 def test_lipnet_classifier_bad_params_raise(params, match):
@@ -454,3 +461,173 @@ def test_lipnet_fcn_accepts_stacks_and_checks_channels():
     assert clf.predict(ParticleSet(list(X))).shape == (20,)
     with pytest.raises(ValueError, match="fitted on images with 1 channel"):
         clf.predict(np.zeros((2, 3, 12, 12)))
+
+
+# -- the two-branch net --------------------------------------------------------
+
+
+def _noise_with_masks(n, seed=RND_SEED, size=12):
+    """Pure-noise images; only the mask's area (small or large) tells the class."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(2, size=n)
+    radius = np.where(y == 0, rng.uniform(2, 3, n), rng.uniform(4.2, 5.5, n))
+    yy, xx = np.mgrid[:size, :size] - (size - 1) / 2
+    masks = np.hypot(yy, xx)[None] <= radius[:, None, None]
+    images = rng.normal(100, 20, (n, size, size)).astype(np.float32)
+    ids = [f"p{i}" for i in range(n)]
+    return ParticleSet(list(images), list(masks), pixel_size=1.0, ids=ids), np.array(["small", "large"])[y]
+
+
+class _MaskColumns(TransformerMixin, BaseEstimator):
+    """Mask area and height of each particle; NaN at (`nan_row`, 1) when asked."""
+
+    def __init__(self, nan_row=None):
+        self.nan_row = nan_row
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def transform(self, X):
+        features = np.column_stack([[m.sum() for m in X.masks], X.sizes[:, 0]]).astype(float)
+        if self.nan_row is not None and self.nan_row < len(features):
+            features[self.nan_row, 1] = np.nan
+        return features
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["mask_area", "height"], dtype=object)
+
+
+def test_lipnet_classifier_extra_features_carry_the_class():
+    """Check that the two-branch net uses the extra features.
+
+    The images are noise and only the mask area tells the class: the plain
+    network stays at the level of a dummy, the two-branch one is near perfect.
+    """
+    X, y = _noise_with_masks(240)
+    train, test = slice(0, 160), slice(160, None)
+    dummy = DummyClassifier().fit(X[train], y[train]).score(X[test], y[test])
+    params = {"max_epochs": 3, "lr": 1e-2}
+    plain = _clf(**params).fit(X[train], y[train])
+    hybrid = _clf(**params, extra_features=ParticleFeatures(["area"])).fit(X[train], y[train])
+    assert isinstance(hybrid.net_.module_, HybridLipNet)
+    assert hybrid.score(X[test], y[test]) > 0.95 > dummy + 0.3
+    assert plain.score(X[test], y[test]) < dummy + 0.15
+
+
+def test_lipnet_classifier_extra_features_are_standardised():
+    X, y = _noise_with_masks(30)
+    clf = _clf(extra_features=_MaskColumns()).fit(X, y)
+    features = _MaskColumns().transform(X)
+    assert isinstance(clf.extra_features_, _MaskColumns) and clf.extra_features_ is not clf.extra_features
+    np.testing.assert_allclose(clf.extra_mean_, features.mean(axis=0))
+    # the height is the same for every particle: centred, not divided by 0
+    np.testing.assert_allclose(clf.extra_scale_, [features[:, 0].std(), 1.0])
+    assert clf.net_.module_.head.in_features == clf.net_.module_.n_embedding + 2
+    plain = _clf().fit(X, y)
+    assert plain.extra_features_ is None and plain.extra_mean_ is None
+
+
+def test_lipnet_classifier_image_transformer_matches_a_pipeline():
+    """Check that image_transformer gives the model a pipeline step would."""
+    X, y = _noise_with_masks(30)
+    X = CropParticle("cropped").fit_transform(X)  # particles of several sizes
+    clf = _clf(image_transformer=Resize(10)).fit(X, y)
+    pipe = make_pipeline(Resize(10), _clf()).fit(X, y)
+    assert clf.input_shape_ == (10, 10) and isinstance(clf.image_transformer_, Resize)
+    np.testing.assert_allclose(clf.predict_proba(X), pipe.predict_proba(X), rtol=1e-6)
+    images = clf._images(X, reset=False)
+    expected = (Resize(10).fit_transform(X) - clf.mean_[0]) / clf.scale_[0]
+    np.testing.assert_allclose(images.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_lipnet_classifier_hybrid_clone_pickle_and_seed():
+    X, y = _noise_with_masks(30)
+    clf = _clf(augment="study", image_transformer=Resize(8), extra_features=_MaskColumns())
+    proba = clf.fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(clone(clf).fit(X, y).predict_proba(X), proba)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), proba)
+    np.testing.assert_allclose(clf.predict_proba(X[5:9]), proba[5:9], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"early_stopping": True, "validation_fraction": 0.3, "patience": 1, "max_epochs": 3},
+        {"balanced_batches": True},
+        {"undersample_majority": 0.2},
+        {"architecture": "lipnet_fcn", "image_transformer": CropParticle("cropped", margin=2)},
+        {"architecture": "lipnet1", "weight_decay": 1e-3},
+    ],
+    ids=["early_stopping", "balanced", "undersample", "fcn", "decay"],
+)
+def test_lipnet_classifier_hybrid_training_options(options):
+    """Check that the training options work with extra features."""
+    X, y = _noise_with_masks(40)
+    clf = _clf(augment="study", extra_features=_MaskColumns(), **options).fit(X, y)
+    module = clf.net_.module_
+    assert isinstance(module, HybridLipNetFCN if "image_transformer" in options else HybridLipNet)
+    assert clf.predict_proba(X).shape == (40, 2)
+    if "early_stopping" in options:
+        assert all("valid_loss" in row for row in clf.net_.history)
+    if "weight_decay" in options:
+        decayed = [g for g in clf.net_.optimizer_.param_groups if g["weight_decay"] > 0]
+        names = {id(p): name for name, p in module.named_parameters()}
+        assert sorted(names[id(p)] for p in decayed[0]["params"]) == [
+            "head.weight",
+            "image_net.head.1.weight",
+        ]
+
+
+def test_lipnet_classifier_hybrid_warm_start_keeps_features():
+    X, y = _noise_with_masks(20)
+    clf = _clf(warm_start=True, extra_features=_MaskColumns()).fit(X, y)
+    module, features, mean = clf.net_.module_, clf.extra_features_, clf.extra_mean_
+    clf.fit(X[:10], y[:10])
+    assert clf.n_epochs_ == 2 and clf.net_.module_ is module
+    assert clf.extra_features_ is features and clf.extra_mean_ is mean
+
+
+@pytest.mark.parametrize("where", ["fit", "predict"])
+def test_lipnet_classifier_nan_extra_feature_names_particle_and_column(where):
+    X, y = _noise_with_masks(20)
+    match = r"returned nan for particle 3 \(id 'p3'\) in column 1 \('height'\).*1 particle"
+    if where == "fit":
+        with pytest.raises(ValueError, match=match):
+            _clf(extra_features=_MaskColumns(nan_row=3)).fit(X, y)
+    else:
+        clf = _clf(extra_features=_MaskColumns()).fit(X, y)
+        clf.extra_features_.set_params(nan_row=3)
+        with pytest.raises(ValueError, match=match):
+            clf.predict(X)
+
+
+def test_lipnet_classifier_nan_extra_feature_without_names():
+    X, y = _noise_with_masks(10)
+    extra = FunctionTransformer(lambda X: np.where(np.arange(len(X))[:, None] == 2, np.inf, 1.0))
+    with pytest.raises(ValueError, match=r"returned inf for particle 2 \(id 'p2'\) in column 0;"):
+        _clf(extra_features=extra).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "output, error, match",
+    [
+        (lambda X: np.ones(len(X)), ValueError, r"2-D array with one row per particle \(10\).*\(10,\)"),
+        (lambda X: np.ones((3, 2)), ValueError, r"one row per particle \(10\).*shape \(3, 2\)"),
+        (lambda X: np.ones((len(X), 0)), ValueError, "at least one column"),
+        (lambda X: np.full((len(X), 1), "a"), TypeError, "must return numbers"),
+    ],
+    ids=["1d", "rows", "no-columns", "strings"],
+)
+def test_lipnet_classifier_bad_extra_features_raise(output, error, match):
+    X, y = _noise_with_masks(10)
+    with pytest.raises(error, match=match):
+        _clf(extra_features=FunctionTransformer(output)).fit(X, y)
+
+
+def test_lipnet_classifier_extra_feature_count_change_raises():
+    X, y = _noise_with_masks(10)
+    clf = _clf(extra_features=FunctionTransformer(lambda X: np.ones((len(X), 2)))).fit(X, y)
+    clf.extra_features_ = FunctionTransformer(lambda X: np.ones((len(X), 3))).fit(X)
+    with pytest.raises(ValueError, match=r"returned 3 feature\(s\), but LipNetClassifier was fitted with 2"):
+        clf.predict(X)

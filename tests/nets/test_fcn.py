@@ -48,3 +48,22 @@ def test_fcn_layers():
     assert len(net.features) == 4
     assert all(conv.kernel_size == (3, 3) for conv in net.features)
     assert net.head.in_features == 2 * 8 + 2
+
+
+def test_fcn_embed_is_the_head_input():
+    """Check the embedding's layout and that the head maps it to the logits."""
+    net = _net(width=8)
+    x = torch.rand(2, 1, 40, 36)
+    sizes = torch.tensor([[40, 36], [21, 30]])
+    embedding = net.embed(x, sizes)
+    assert embedding.shape == (2, net.n_embedding) == (2, 2 * 8 + 2)
+    torch.testing.assert_close(embedding[:, -2:], torch.log(sizes.to(torch.float32)))
+    assert (embedding[:, :8] <= embedding[:, 8:16]).all()  # masked mean <= max
+    torch.testing.assert_close(net.head(embedding), net(x, sizes))
+
+
+def test_fcn_without_classes_returns_the_embedding():
+    net = _net(n_classes=0)
+    x = torch.rand(2, 1, 16, 24)
+    torch.testing.assert_close(net(x), net.embed(x))
+    assert sum(p.numel() for p in net.parameters()) == 46_761 - 3 * (66 + 1)

@@ -89,3 +89,41 @@ def test_lipnet_dropout_rate_is_used():
     net = LipNet("lipnet2", dropout=0.4)
     rates = {m.p for m in net.modules() if isinstance(m, nn.Dropout)}
     assert rates == {0.4}
+
+
+def _final_layer(net, architecture):
+    """The final layer as a function of the embedding."""
+    if architecture == "lipnet4c":
+        return lambda z: net.head[0](z[:, :, None, None]).flatten(1)
+    return net.head[-1]
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("shape", [(28, 28), (33, 20)])
+def test_lipnet_embed_is_the_final_layer_input(architecture, shape):
+    """Check that forward is the final layer applied to the embedding."""
+    torch.manual_seed(0)
+    net = LipNet(architecture, n_channels=2, input_shape=shape, n_classes=4).eval()
+    x = torch.rand(5, 2, *shape)
+    embedding = net.embed(x)
+    assert embedding.shape == (5, net.n_embedding)
+    torch.testing.assert_close(_final_layer(net, architecture)(embedding), net(x), atol=1e-5, rtol=1e-5)
+
+
+def test_lipnet_embedding_sizes():
+    assert LipNet("lipnet1", n_hidden=64).n_embedding == 64
+    assert LipNet("lipnet2").n_embedding == 128
+    assert LipNet("lipnet4", input_shape=(28, 20)).n_embedding == 32 * 7 * 5
+    assert LipNet("lipnet4c", width=16).n_embedding == 16
+    assert LipNet("lipnet6", input_shape=(32, 32)).n_embedding == 32 * 4 * 4
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_lipnet_without_classes_returns_the_embedding(architecture):
+    """Check that n_classes=0 drops exactly the final layer."""
+    shape = (_study_size(architecture),) * 2
+    net = LipNet(architecture, input_shape=shape, n_classes=0).eval()
+    x = torch.rand(3, 1, *shape)
+    torch.testing.assert_close(net(x), net.embed(x))
+    n_final = 3 * (net.n_embedding + 1)
+    assert sum(p.numel() for p in net.parameters()) == N_PARAMETERS[architecture] - n_final

@@ -1,0 +1,413 @@
+"""Export a fitted LipNet (and its pipeline's preprocessing recipe) to ONNX."""
+
+# License: BSD 3 clause
+
+import contextlib
+import copy
+import json
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+import sklipo
+from sklipo.classifier import LipNetClassifier
+from sklipo.classifier._lipnet_classifier import _FCN, _FCN_MIN_SIZE
+from sklipo.nets._fcn import _valid_mask
+from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
+
+__all__ = ["export_onnx"]
+
+#: Version of the layout of the metadata written by export_onnx.
+METADATA_VERSION = 1
+
+
+class _ExportedLipNet(torch.nn.Module):
+    """A LipNet with the classifier's input standardisation and the softmax."""
+
+    def __init__(self, module, mean, scale, extra_mean=None, extra_scale=None):
+        super().__init__()
+        self.module = module
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32)[None, :, None, None])
+        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32)[None, :, None, None])
+        if extra_mean is not None:
+            # float64 like the classifier: features such as moments are large
+            self.register_buffer("extra_mean", torch.tensor(extra_mean, dtype=torch.float64))
+            self.register_buffer("extra_scale", torch.tensor(extra_scale, dtype=torch.float64))
+
+    def _image(self, image):
+        return (image - self.mean) / self.scale
+
+    def _features(self, features):
+        return ((features - self.extra_mean) / self.extra_scale).to(torch.float32)
+
+    def forward(self, image):
+        logits = self.module(self._image(image))
+        return torch.softmax(logits, dim=1), logits
+
+
+class _ExportedHybrid(_ExportedLipNet):
+    """A two-branch LipNet: images and the extra features."""
+
+    def forward(self, image, features):
+        logits = self.module(self._image(image), self._features(features))
+        return torch.softmax(logits, dim=1), logits
+
+
+class _ExportedFCN(_ExportedLipNet):
+    """The fully convolutional LipNet on a padded batch, padding values ignored."""
+
+    def _padded(self, image, sizes):
+        # The classifier pads *standardised* images with zeros: zero the padding
+        # here too, so whatever the caller padded with cannot leak into the
+        # convolutions at the particle's border.
+        valid = _valid_mask(sizes, image.shape[2], image.shape[3], image.device)
+        return self._image(image) * valid
+
+    def forward(self, image, sizes):
+        logits = self.module(self._padded(image, sizes), sizes)
+        return torch.softmax(logits, dim=1), logits
+
+
+class _ExportedHybridFCN(_ExportedFCN):
+    """The two-branch fully convolutional LipNet on a padded batch."""
+
+    def forward(self, image, sizes, features):
+        logits = self.module(self._padded(image, sizes), sizes, self._features(features))
+        return torch.softmax(logits, dim=1), logits
+
+
+def _is_sampler(step):
+    """Samplers resample at fit only: they do nothing at prediction."""
+    return hasattr(step, "fit_resample") and not hasattr(step, "transform")
+
+
+def _flat_steps(pipeline):
+    """(name, step) pairs of a pipeline, nested pipelines flattened."""
+    for name, step in pipeline.steps:
+        if isinstance(step, Pipeline):
+            yield from ((f"{name}__{inner}", s) for inner, s in _flat_steps(step))
+        else:
+            yield name, step
+
+
+def _float_list(values):
+    return [float(v) for v in np.ravel(values)]
+
+
+def _describe_step(name, step):
+    """A JSON-ready description of one preprocessing step, or None to skip it."""
+    if step is None or step == "passthrough" or _is_sampler(step):
+        return None
+    if isinstance(step, CropParticle):
+        fill = step.fill if step.fill == "background" else float(step.fill)
+        return {"step": name, "type": "CropParticle", "mode": step.mode,
+                "margin": int(step.margin), "fill": fill}
+    if isinstance(step, IntensityNormalizer):
+        fitted = not step.per_image
+        if fitted:
+            check_is_fitted(step, "center_")
+        return {
+            "step": name,
+            "type": "IntensityNormalizer",
+            "method": step.method,
+            "per_image": bool(step.per_image),
+            "quantile_range": _float_list(step.quantile_range),
+            "center": _float_list(step.center_) if fitted else None,
+            "scale": _float_list(step.scale_) if fitted else None,
+        }
+    if isinstance(step, Resize):
+        size = (step.size, step.size) if np.ndim(step.size) == 0 else step.size
+        return {"step": name, "type": "Resize", "size": [int(s) for s in size],
+                "keep_aspect": bool(step.keep_aspect),
+                "anti_aliasing": bool(step.anti_aliasing)}
+    raise ValueError(
+        f"export_onnx cannot describe the pipeline step {name!r} "
+        f"({type(step).__name__}) for another runtime: it records only CropParticle, "
+        "IntensityNormalizer and Resize (samplers, which do nothing at prediction, "
+        "are skipped). Remove the step, or export the classifier alone and "
+        "reproduce that step yourself."
+    )
+
+
+def _describe_steps(steps):
+    """Descriptions of (name, step) pairs, samplers and passthroughs left out."""
+    described = (_describe_step(name, step) for name, step in steps)
+    return [d for d in described if d is not None]
+
+
+def _split(estimator):
+    """The LipNetClassifier of `estimator` and the descriptions of the steps before it."""
+    if isinstance(estimator, LipNetClassifier):
+        return estimator, []
+    if isinstance(estimator, Pipeline):
+        steps = list(_flat_steps(estimator))
+        if steps and isinstance(steps[-1][1], LipNetClassifier):
+            return steps[-1][1], _describe_steps(steps[:-1])
+        last = type(steps[-1][1]).__name__ if steps else "nothing"
+        what = f"a {type(estimator).__name__} ending in {last}"
+    else:
+        what = f"a {type(estimator).__name__}"
+    raise TypeError(
+        "export_onnx exports LipNet networks only: a fitted LipNetClassifier, or a "
+        f"fitted pipeline whose last step is one; got {what}. Other models (the SVM "
+        "baseline, scikit-learn classifiers) have no ONNX export in sklipo."
+    )
+
+
+def _feature_names(transformer, n_features):
+    try:
+        return [str(name) for name in transformer.get_feature_names_out()]
+    except (AttributeError, ValueError, TypeError):
+        return [f"feature{i}" for i in range(n_features)]
+
+
+def _describe_extra(clf):
+    """The extra features of a two-branch classifier, for the metadata."""
+    transformer = clf.extra_features_
+    params = transformer.get_params(deep=False) if hasattr(transformer, "get_params") else {}
+    return {
+        "input": "features",
+        "transformer": type(transformer).__name__,
+        "params": {key: repr(value) for key, value in params.items()},
+        "names": _feature_names(transformer, len(clf.extra_mean_)),
+        "mean": _float_list(clf.extra_mean_),
+        "scale": _float_list(clf.extra_scale_),
+        "applied_in_graph": True,
+    }
+
+
+def _metadata(clf, preprocessing, image_transformer, fcn):
+    channels = int(clf.n_channels_in_)
+    image = {
+        "name": "image",
+        "dtype": "float32",
+        "shape": ["batch", channels, "height", "width"]
+        if fcn
+        else ["batch", channels, *(int(s) for s in clf.input_shape_)],
+        "layout": "NCHW",
+    }
+    inputs = [image]
+    if fcn:
+        image["padding"] = (
+            "each image in the top-left corner of a canvas as large as the batch's "
+            "largest image; padding values are ignored"
+        )
+        image["min_size"] = _FCN_MIN_SIZE
+        inputs.append({"name": "sizes", "dtype": "int64", "shape": ["batch", 2],
+                       "meaning": "height and width of each image on the canvas"})
+    extra = getattr(clf, "extra_features_", None)
+    if extra is not None:
+        inputs.append({"name": "features", "dtype": "float64",
+                       "shape": ["batch", len(clf.extra_mean_)],
+                       "meaning": "the extra features, as extra_features computes them"})
+    metadata = {
+        "metadata_version": METADATA_VERSION,
+        "classes": [str(c) for c in clf.classes_],
+        "architecture": clf.architecture,
+        "inputs": inputs,
+        "outputs": [
+            {"name": "probabilities", "shape": ["batch", len(clf.classes_)],
+             "meaning": "class probabilities in the order of classes (predict_proba)"},
+            {"name": "logits", "shape": ["batch", len(clf.classes_)],
+             "meaning": "the network's scores before the softmax"},
+        ],
+        "standardization": {
+            "mean": _float_list(clf.mean_),
+            "scale": _float_list(clf.scale_),
+            "applied_in_graph": True,
+        },
+        "preprocessing": preprocessing,
+        "image_transformer": image_transformer,
+        "extra_features": None if extra is None else _describe_extra(clf),
+        "sklipo_version": sklipo.__version__,
+        "torch_version": torch.__version__,
+    }
+    return {key: json.dumps(value) for key, value in metadata.items()}
+
+
+def _wrap(clf):
+    """The module to export, its sample inputs, input names and dynamic axes."""
+    module = copy.deepcopy(clf.net_.module_).cpu().eval()
+    scaling = [clf.mean_, clf.scale_]
+    hybrid = getattr(clf, "extra_features_", None) is not None
+    if hybrid:
+        scaling += [clf.extra_mean_, clf.extra_scale_]
+    batch = torch.export.Dim("batch")
+    channels = int(clf.n_channels_in_)
+    if clf.architecture == _FCN:
+        wrapper = (_ExportedHybridFCN if hybrid else _ExportedFCN)(module, *scaling)
+        side = 4 * _FCN_MIN_SIZE
+        sizes = torch.tensor([[side, side], [side - 5, side - 9]])
+        args = [torch.zeros(2, channels, side, side), sizes]
+        height = torch.export.Dim("height", min=_FCN_MIN_SIZE)
+        width = torch.export.Dim("width", min=_FCN_MIN_SIZE)
+        shapes = {"image": {0: batch, 2: height, 3: width}, "sizes": {0: batch}}
+    else:
+        wrapper = (_ExportedHybrid if hybrid else _ExportedLipNet)(module, *scaling)
+        args = [torch.zeros(2, channels, *clf.input_shape_)]
+        shapes = {"image": {0: batch}}
+    if hybrid:
+        args.append(torch.zeros(2, len(clf.extra_mean_), dtype=torch.float64))
+        shapes["features"] = {0: batch}
+    return wrapper.eval(), tuple(args), list(shapes), shapes
+
+
+@contextlib.contextmanager
+def _quiet_export():
+    """Hide the exporter's notes on things sklipo's nets do not use."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"torch\.onnx")
+            warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _import_onnx():
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"export_onnx needs the onnx and onnxscript packages ({exc}). Install "
+            'them with: pip install "sklipo[onnx]"'
+        ) from exc
+    return onnx
+
+
+def export_onnx(estimator, path, *, opset_version=None, verbose=False):
+    """Write a fitted LipNet, with its input scaling and softmax, as an ONNX file.
+
+    The ONNX model maps preprocessed images to the class probabilities that
+    ``predict_proba`` returns, so any ONNX runtime (onnxruntime in Python,
+    C++, Java or JavaScript; ``Microsoft.ML.OnnxRuntime`` in C#/.NET) can
+    classify particles without Python. The classifier's per-channel
+    standardisation (``mean_``, ``scale_``) and the softmax are part of the
+    graph. The preprocessing steps before the network in a pipeline are not:
+    their parameters are recorded in the model's metadata so another runtime
+    can reproduce them (see the deployment guide for the exact recipe).
+
+    Parameters
+    ----------
+    estimator : LipNetClassifier or Pipeline
+        A fitted :class:`~sklipo.classifier.LipNetClassifier`, or a fitted
+        scikit-learn or imbalanced-learn pipeline whose last step is one.
+        Steps before it must be :class:`~sklipo.preprocessing.CropParticle`,
+        :class:`~sklipo.preprocessing.IntensityNormalizer`,
+        :class:`~sklipo.preprocessing.Resize`, ``"passthrough"`` or samplers
+        (skipped: they do nothing at prediction). A two-branch classifier
+        (``extra_features``) exports with a second input for the features;
+        the steps of its ``image_transformer`` must be of the kinds above too.
+    path : str or path-like
+        The ONNX file to write (replaced if it exists; written to a temporary
+        file first, so a failed export leaves no partial file).
+    opset_version : int, default=None
+        ONNX operator set to target; None takes torch's default. Lower it for
+        an older runtime.
+    verbose : bool, default=False
+        Print the torch exporter's progress.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    TypeError
+        If `estimator` is not a LipNetClassifier or a pipeline ending in one.
+    ValueError
+        If a pipeline step before the network cannot be described.
+    ImportError
+        If onnx or onnxscript is missing.
+
+    Notes
+    -----
+    The model's inputs and outputs:
+
+    - ``image``: float32 ``(batch, C, H, W)``, the output of the pipeline's
+      steps before the network (``pipeline[:-1].transform(X)``), then of the
+      classifier's ``image_transformer_`` if it has one; any batch size.
+      Fixed-size networks take the training ``(H, W)``.
+    - ``sizes`` (``"lipnet_fcn"`` only): int64 ``(batch, 2)``, the height and
+      width of each image. Images of different sizes share a batch by
+      padding: each sits in the top-left corner of a canvas as large as the
+      batch's largest image (at least 8x8); the padding values are ignored.
+    - ``features`` (two-branch classifiers only): float64 ``(batch, k)``,
+      ``extra_features_.transform`` of the pipeline's output, unscaled (the
+      standardisation with ``extra_mean_`` and ``extra_scale_`` is in the
+      graph).
+    - ``probabilities``: float32 ``(batch, n_classes)``, in the order of the
+      ``classes`` metadata; ``logits``: the scores before the softmax.
+
+    The model's ``metadata_props`` hold JSON strings: ``classes``,
+    ``architecture``, ``inputs``, ``outputs``, ``standardization`` (already
+    applied in the graph, recorded for information), ``preprocessing`` (one
+    dict per pipeline step, with its parameters and fitted statistics),
+    ``image_transformer`` (the same for the classifier's own image steps, or
+    null), ``extra_features`` (the feature transformer, its parameters, the
+    feature names and their standardisation, or null), ``sklipo_version``,
+    ``torch_version`` and ``metadata_version``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklipo.classifier import LipNetClassifier
+    >>> from sklipo.deployment import export_onnx
+    >>> X = np.random.RandomState(0).rand(20, 1, 28, 28).astype(np.float32)
+    >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
+    >>> export_onnx(clf, "lipnet.onnx")  # doctest: +SKIP
+    PosixPath('lipnet.onnx')
+    """
+    clf, preprocessing = _split(estimator)
+    check_is_fitted(clf)
+    image_transformer = getattr(clf, "image_transformer_", None)
+    if image_transformer is not None:
+        steps = (
+            _flat_steps(image_transformer)
+            if isinstance(image_transformer, Pipeline)
+            else [("image_transformer", image_transformer)]
+        )
+        image_transformer = _describe_steps(steps)
+    onnx = _import_onnx()
+    metadata = _metadata(clf, preprocessing, image_transformer, clf.architecture == _FCN)
+    wrapper, args, names, dynamic_shapes = _wrap(clf)
+    with _quiet_export() if not verbose else contextlib.nullcontext():
+        program = torch.onnx.export(
+            wrapper,
+            args,
+            input_names=names,
+            output_names=["probabilities", "logits"],
+            opset_version=opset_version,
+            dynamic_shapes=dynamic_shapes,
+            dynamo=True,
+            verbose=verbose,
+        )
+    model = program.model_proto
+    model.doc_string = (
+        f"sklipo {clf.architecture} classifier of particle images into "
+        f"{', '.join(json.loads(metadata['classes']))}"
+    )
+    for key, value in metadata.items():
+        model.metadata_props.add(key=key, value=value)
+    path = Path(path)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        onnx.save(model, temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    return path

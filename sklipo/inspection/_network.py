@@ -1,0 +1,264 @@
+"""The network inside a fitted LipNet model: its conv layers, input and activations."""
+
+# License: BSD 3 clause
+
+import copy
+
+import numpy as np
+import torch
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from sklipo.classifier import LipNetClassifier
+from sklipo.classifier._data import ImageData
+from sklipo.nets import LipNetFCN
+
+__all__ = ["conv_layers", "feature_maps"]
+
+_EXPECTED = "a fitted LipNetClassifier, or a fitted Pipeline whose last step is one"
+
+
+def _split_estimator(estimator):
+    """Return the preprocessing (None if there is none) and the fitted classifier."""
+    preprocessing = None
+    clf = estimator
+    if isinstance(estimator, Pipeline):
+        # imblearn's Pipeline subclasses sklearn's; its samplers only act in fit
+        clf = estimator.steps[-1][1] if estimator.steps else None
+        if len(estimator.steps) > 1:
+            preprocessing = estimator[:-1]
+    if not isinstance(clf, LipNetClassifier):
+        where = "the pipeline's last step is " if clf is not estimator else "got "
+        raise TypeError(
+            f"Inspection needs {_EXPECTED}; {where}{type(clf).__name__}. Only "
+            "networks have layers and gradients to inspect."
+        )
+    check_is_fitted(clf)
+    if getattr(clf, "extra_features", None) is not None:
+        raise ValueError(
+            "Inspection does not support a LipNetClassifier with extra_features yet: "
+            "its network also takes handcrafted features, which these maps ignore."
+        )
+    return preprocessing, clf
+
+
+def _network_input(estimator, X):
+    """Return the classifier and the network's input for `X`.
+
+    The input is the standardised float32 tensor ``(n, C, H, W)`` of a
+    fixed-size network, or a list of ``(C, H_i, W_i)`` tensors for
+    ``"lipnet_fcn"``, after the pipeline's preprocessing.
+    """
+    preprocessing, clf = _split_estimator(estimator)
+    if preprocessing is not None:
+        X = preprocessing.transform(X)
+    return clf, clf._images(X, reset=False)
+
+
+def _input_images(clf, data):
+    """The network's input images as the classifier received them, channel-averaged.
+
+    Undoes the classifier's standardisation, so the images show the pixels
+    after the pipeline's preprocessing (e.g. after ``Resize``).
+    """
+    mean = clf.mean_.astype(np.float32)[:, None, None]
+    scale = clf.scale_.astype(np.float32)[:, None, None]
+    return [(x.numpy() * scale + mean).mean(axis=0) for x in data]
+
+
+def _eval_copy(clf):
+    """A copy of the fitted module in eval mode (dropout off), weights frozen.
+
+    Working on a copy leaves the fitted estimator untouched, whatever hooks
+    or modes the inspection needs.
+    """
+    module = copy.deepcopy(clf.net_.module_).eval()
+    for parameter in module.parameters():
+        parameter.requires_grad_(False)
+    return module
+
+
+def _batches(clf, data, batch_size):
+    """Yield ``(start, x, sizes)`` network input batches on the classifier's device.
+
+    ``sizes`` is the ``(n, 2)`` true height and width of each image of a padded
+    ``"lipnet_fcn"`` batch, None for fixed-size networks.
+    """
+    dataset = ImageData(data)
+    for start in range(0, len(dataset), batch_size):
+        indices = torch.arange(start, min(start + batch_size, len(dataset)))
+        x, _ = dataset.batch(indices)
+        if isinstance(x, dict):
+            yield start, x["x"].to(clf.device_), x["sizes"]
+        else:
+            yield start, x.to(clf.device_), None
+
+
+def _forward(module, x, sizes):
+    return module(x) if sizes is None else module(x, sizes)
+
+
+def _conv_modules(module):
+    return {name: m for name, m in module.named_modules() if isinstance(m, nn.Conv2d)}
+
+
+def _check_layers(clf, layer):
+    """The conv layer names `layer` asks for (all when None), checked."""
+    convs = list(_conv_modules(clf.net_.module_))
+    if layer is None:
+        return convs
+    names = [layer] if isinstance(layer, str) else list(layer)
+    unknown = [name for name in names if name not in convs]
+    if unknown or not names:
+        raise ValueError(
+            f"The {clf.architecture} network has no conv layer "
+            f"{unknown[0] if unknown else '(none given)'!r}; its conv layers are "
+            f"{', '.join(map(repr, convs))}."
+        )
+    return names
+
+
+def _followed_by_relu(module, name):
+    """Whether the conv layer's output goes through a ReLU next."""
+    if isinstance(module, LipNetFCN):
+        # LipNetFCN applies F.relu to every one of its convolutions
+        return True
+    parent_name, _, index = name.rpartition(".")
+    parent = module.get_submodule(parent_name)
+    if not isinstance(parent, nn.Sequential) or int(index) + 1 >= len(parent):
+        return False
+    return isinstance(parent[int(index) + 1], nn.ReLU)
+
+
+def _halvings(full, reduced):
+    """How many times a side of `full` pixels was halved (floor) to `reduced`."""
+    n = 0
+    while full >> n > reduced:
+        n += 1
+    return n
+
+
+def conv_layers(estimator):
+    """Return the names of the convolution layers of a fitted LipNet model.
+
+    Parameters
+    ----------
+    estimator : LipNetClassifier or Pipeline
+        A fitted :class:`~sklipo.classifier.LipNetClassifier`, or a fitted
+        pipeline (scikit-learn's or imbalanced-learn's) whose last step is one.
+
+    Returns
+    -------
+    names : list of str
+        The layers' names in the torch module, in forward order (e.g.
+        ``"features.0"``), as :func:`feature_maps` and the displays take them.
+
+    Raises
+    ------
+    TypeError
+        If `estimator` holds no LipNetClassifier.
+    sklearn.exceptions.NotFittedError
+        If the classifier is not fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklipo.classifier import LipNetClassifier
+    >>> from sklipo.inspection import conv_layers
+    >>> X = np.random.RandomState(0).rand(20, 28, 28)
+    >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
+    >>> conv_layers(clf)
+    ['features.0', 'features.2', 'features.6', 'features.8']
+    """
+    _, clf = _split_estimator(estimator)
+    return list(_conv_modules(clf.net_.module_))
+
+
+def _feature_maps(clf, data, names, batch_size):
+    module = _eval_copy(clf)
+    convs = _conv_modules(module)
+    relu = {name: _followed_by_relu(module, name) for name in names}
+    recorded = {name: [] for name in names}
+
+    def recorder(name):
+        def record(_module, _input, output):
+            # a copy (clamp_min makes one), before an in-place ReLU changes it
+            out = output.clamp_min(0) if relu[name] else output.clone()
+            recorded[name].append(out.cpu())
+
+        return record
+
+    for name in names:
+        convs[name].register_forward_hook(recorder(name))
+    sizes = []
+    with torch.no_grad():
+        for _, x, batch_sizes in _batches(clf, data, batch_size):
+            _forward(module, x, batch_sizes)
+            if batch_sizes is not None:
+                sizes.append(batch_sizes)
+    maps = {}
+    for name in names:
+        if not sizes:
+            maps[name] = torch.cat(recorded[name]).numpy()
+            continue
+        maps[name] = []
+        for out, batch_sizes in zip(recorded[name], sizes):
+            # crop each padded map to the particle's own (downsampled) region
+            halvings = _halvings(max(int(s) for s in batch_sizes[:, 0]), out.shape[2])
+            for image_map, (height, width) in zip(out.numpy(), batch_sizes.tolist()):
+                maps[name].append(image_map[:, : height >> halvings, : width >> halvings])
+    return maps
+
+
+def feature_maps(estimator, X, *, layer=None, batch_size=256):
+    """Return the activations of conv layers for particles `X`.
+
+    The activation of a layer is its output after the ReLU that follows it
+    (what the next layer sees, before any pooling); a convolution with no ReLU
+    after it (LipNet-4c's 1x1 head) gives its plain output. The network runs in
+    eval mode (dropout off) on a copy of the fitted module, without gradients.
+
+    Parameters
+    ----------
+    estimator : LipNetClassifier or Pipeline
+        A fitted :class:`~sklipo.classifier.LipNetClassifier`, or a fitted
+        pipeline whose last step is one.
+    X : ParticleSet or ndarray
+        Particles as the estimator takes them: raw input for a pipeline (its
+        preprocessing is applied), network-ready images for a classifier.
+    layer : str or list of str, default=None
+        Conv layer name(s), see :func:`conv_layers`; None means every conv
+        layer.
+    batch_size : int, default=256
+        Particles per forward pass.
+
+    Returns
+    -------
+    maps : dict of str to ndarray or list of ndarray
+        For each layer, in forward order: an ``(n, channels, h, w)`` array for
+        a fixed-size network; for ``"lipnet_fcn"`` a list of ``(channels,
+        h_i, w_i)`` arrays, each cropped to its particle's region.
+
+    Raises
+    ------
+    ValueError
+        If `layer` names no conv layer of the network (the message lists
+        them).
+
+    See Also
+    --------
+    FeatureMapDisplay : Plot them for one particle.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklipo.classifier import LipNetClassifier
+    >>> from sklipo.inspection import feature_maps
+    >>> X = np.random.RandomState(0).rand(20, 28, 28)
+    >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
+    >>> feature_maps(clf, X[:2], layer="features.6")["features.6"].shape
+    (2, 32, 14, 14)
+    """
+    clf, data = _network_input(estimator, X)
+    return _feature_maps(clf, data, _check_layers(clf, layer), batch_size)
