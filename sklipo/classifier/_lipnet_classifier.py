@@ -22,6 +22,7 @@ from skorch.utils import noop
 from sklipo._particles import _describe
 from sklipo.augmentation import Augmentation
 from sklipo.classifier._data import Batches, ImageData, check_fixed_images, check_variable_images
+from sklipo.classifier._loss import ClassWeightedCrossEntropy
 from sklipo.nets import ARCHITECTURES, HybridLipNet, HybridLipNetFCN, LipNet, LipNetFCN
 from sklipo.nets._lipnet import _min_size
 
@@ -141,7 +142,10 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss: a ``{label: weight}`` dict,
         "balanced" for weights inversely proportional to class frequencies, or
-        None for equal weights.
+        None for equal weights. Each sample's (smoothed) loss is weighted by
+        its class, as in scikit-learn; unlike
+        ``torch.nn.CrossEntropyLoss(weight=...)``, whose smoothing term
+        would pull every sample towards the heavily weighted rare classes.
     augment : "study", Augmentation or None, default="study"
         Augmentation of training batches: the study's preset, an
         :class:`~sklipo.augmentation.Augmentation` with your ranges, or None.
@@ -597,7 +601,7 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(ProgressBar())
         return NeuralNetClassifier(
             module,
-            criterion=torch.nn.CrossEntropyLoss,
+            criterion=ClassWeightedCrossEntropy,
             criterion__weight=weight,
             criterion__label_smoothing=self.label_smoothing,
             optimizer=_OPTIMIZERS[self.optimizer],

@@ -373,6 +373,19 @@ def test_lipnet_classifier_loss_options():
     assert clf.net_.optimizer_.param_groups[0]["momentum"] == 0.5
 
 
+def test_lipnet_classifier_balanced_class_weight_keeps_majority():
+    # Check that heavy class weights (about 50x for the rarest class, as in the
+    # study) with label smoothing still learn every class of an easy task. With
+    # torch's weighted smoothing the majority class was predicted as the rarest.
+    rng = np.random.RandomState(RND_SEED)
+    y = np.repeat([0, 1, 2], [300, 30, 6])
+    X = np.array([0.2, 0.5, 0.8])[y][:, None, None] + rng.normal(0, 0.1, (len(y), 12, 12))
+    clf = _clf(class_weight="balanced", label_smoothing=0.1, max_epochs=8).fit(X, y)
+    assert clf.class_weight_[2] / clf.class_weight_[0] == pytest.approx(50)
+    recall = [np.mean(clf.predict(X[y == k]) == k) for k in range(3)]
+    assert min(recall) > 0.9, recall
+
+
 def test_lipnet_classifier_early_stopping_restores_best():
     """Check that training stops once the validation loss stalls."""
     X, y = _data(n=60)
