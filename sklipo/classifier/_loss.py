@@ -9,7 +9,7 @@ from torch.nn import functional as F
 __all__ = []
 
 
-class ClassWeightedCrossEntropy(nn.Module):
+class ClassWeightedCrossEntropy(nn.CrossEntropyLoss):
     """Cross-entropy with label smoothing, weighting each sample by its class.
 
     ``torch.nn.CrossEntropyLoss(weight=w, label_smoothing=eps)`` also weights
@@ -20,7 +20,8 @@ class ClassWeightedCrossEntropy(nn.Module):
     training collapses onto it. Here the weight is a weight of the *sample*,
     as scikit-learn's ``class_weight`` means it: each sample's smoothed loss
     is multiplied by the weight of its true class, and the batch loss is the
-    weighted mean.
+    weighted mean. As a ``CrossEntropyLoss`` it lets skorch apply the softmax
+    in ``predict_proba``.
 
     Parameters
     ----------
@@ -31,9 +32,7 @@ class ClassWeightedCrossEntropy(nn.Module):
     """
 
     def __init__(self, weight=None, label_smoothing=0.0):
-        super().__init__()
-        self.register_buffer("weight", weight)
-        self.label_smoothing = label_smoothing
+        super().__init__(weight=weight, label_smoothing=label_smoothing)
 
     def forward(self, logits, target):
         """Return the weighted mean loss of a batch.

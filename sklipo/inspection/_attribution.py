@@ -10,7 +10,7 @@ import torch
 from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
 
-from sklipo.inspection._network import _batches, _eval_copy, _forward, _network_input
+from sklipo.inspection._network import _batches, _eval_copy, _network_input
 
 __all__ = ["ATTRIBUTION_METHODS", "attribution"]
 
@@ -147,10 +147,11 @@ def _attribution(clf, data, method, target, batch_size):
     scale = torch.as_tensor(clf.scale_, dtype=torch.float32, device=clf.device_)
     maps, proba = [], []
     with torch.enable_grad():
-        for start, x, sizes in _batches(clf, data, batch_size):
-            x.requires_grad_(True)
+        for start, inputs in _batches(clf, data, batch_size):
+            # the gradient flows to the pixels; extra features are held fixed
+            x = inputs["x"].requires_grad_(True)
             with _RULES[method]():
-                logits = _forward(module, x, sizes)
+                logits = module(**inputs)
             chosen = logits.argmax(dim=1) if codes is None else codes[start : start + len(x)]
             # particles are independent in eval mode, so one backward pass of
             # the summed scores gives every particle's own gradient
@@ -158,12 +159,13 @@ def _attribution(clf, data, method, target, batch_size):
             (grad,) = torch.autograd.grad(score, x)
             batch_maps = (grad / scale[:, None, None]).abs().amax(dim=1).cpu().numpy()
             proba.append(torch.softmax(logits.detach(), dim=1).cpu().numpy())
-            if sizes is None:
-                maps.append(batch_maps)
+            if "sizes" in inputs:
+                sizes = inputs["sizes"].tolist()
+                maps += [m[:h, :w] for m, (h, w) in zip(batch_maps, sizes)]
             else:
-                maps += [m[:h, :w] for m, (h, w) in zip(batch_maps, sizes.tolist())]
+                maps.append(batch_maps)
     proba = np.concatenate(proba).astype(np.float64)
-    return (maps if isinstance(data, list) else np.concatenate(maps)), proba
+    return (maps if isinstance(data.X, list) else np.concatenate(maps)), proba
 
 
 def attribution(estimator, X, *, method="saliency", target=None, batch_size=256):

@@ -35,25 +35,22 @@ def _split_estimator(estimator):
             "networks have layers and gradients to inspect."
         )
     check_is_fitted(clf)
-    if getattr(clf, "extra_features", None) is not None:
-        raise ValueError(
-            "Inspection does not support a LipNetClassifier with extra_features yet: "
-            "its network also takes handcrafted features, which these maps ignore."
-        )
     return preprocessing, clf
 
 
 def _network_input(estimator, X):
-    """Return the classifier and the network's input for `X`.
+    """Return the classifier and the network's input for `X`, as ImageData.
 
-    The input is the standardised float32 tensor ``(n, C, H, W)`` of a
+    Its images are the standardised float32 tensor ``(n, C, H, W)`` of a
     fixed-size network, or a list of ``(C, H_i, W_i)`` tensors for
-    ``"lipnet_fcn"``, after the pipeline's preprocessing.
+    ``"lipnet_fcn"``, after the pipeline's preprocessing; a two-branch
+    network's standardised extra features come along, held fixed.
     """
     preprocessing, clf = _split_estimator(estimator)
     if preprocessing is not None:
         X = preprocessing.transform(X)
-    return clf, clf._images(X, reset=False)
+    images = clf._images(X, reset=False)
+    return clf, ImageData(images, extra=clf._extra(X, len(images), reset=False))
 
 
 def _input_images(clf, data):
@@ -64,7 +61,7 @@ def _input_images(clf, data):
     """
     mean = clf.mean_.astype(np.float32)[:, None, None]
     scale = clf.scale_.astype(np.float32)[:, None, None]
-    return [(x.numpy() * scale + mean).mean(axis=0) for x in data]
+    return [(x.numpy() * scale + mean).mean(axis=0) for x in data.X]
 
 
 def _eval_copy(clf):
@@ -80,23 +77,17 @@ def _eval_copy(clf):
 
 
 def _batches(clf, data, batch_size):
-    """Yield ``(start, x, sizes)`` network input batches on the classifier's device.
+    """Yield ``(start, inputs)`` batches of ImageData `data` on the classifier's device.
 
-    ``sizes`` is the ``(n, 2)`` true height and width of each image of a padded
-    ``"lipnet_fcn"`` batch, None for fixed-size networks.
+    ``inputs`` holds the keyword arguments of the module's forward: ``"x"``,
+    and ``"sizes"`` (the true height and width of each image of a padded
+    ``"lipnet_fcn"`` batch) and ``"extra"`` where the network takes them.
     """
-    dataset = ImageData(data)
-    for start in range(0, len(dataset), batch_size):
-        indices = torch.arange(start, min(start + batch_size, len(dataset)))
-        x, _ = dataset.batch(indices)
-        if isinstance(x, dict):
-            yield start, x["x"].to(clf.device_), x["sizes"]
-        else:
-            yield start, x.to(clf.device_), None
-
-
-def _forward(module, x, sizes):
-    return module(x) if sizes is None else module(x, sizes)
+    for start in range(0, len(data), batch_size):
+        inputs, _ = data.batch(torch.arange(start, min(start + batch_size, len(data))))
+        if not isinstance(inputs, dict):
+            inputs = {"x": inputs}
+        yield start, {key: value.to(clf.device_) for key, value in inputs.items()}
 
 
 def _conv_modules(module):
@@ -121,10 +112,11 @@ def _check_layers(clf, layer):
 
 def _followed_by_relu(module, name):
     """Whether the conv layer's output goes through a ReLU next."""
-    if isinstance(module, LipNetFCN):
-        # LipNetFCN applies F.relu to every one of its convolutions
-        return True
     parent_name, _, index = name.rpartition(".")
+    if isinstance(module.get_submodule(parent_name.rpartition(".")[0]), LipNetFCN):
+        # LipNetFCN (alone or as a two-branch net's image branch) applies
+        # F.relu to every one of its convolutions
+        return True
     parent = module.get_submodule(parent_name)
     if not isinstance(parent, nn.Sequential) or int(index) + 1 >= len(parent):
         return False
@@ -193,10 +185,10 @@ def _feature_maps(clf, data, names, batch_size):
         convs[name].register_forward_hook(recorder(name))
     sizes = []
     with torch.no_grad():
-        for _, x, batch_sizes in _batches(clf, data, batch_size):
-            _forward(module, x, batch_sizes)
-            if batch_sizes is not None:
-                sizes.append(batch_sizes)
+        for _, inputs in _batches(clf, data, batch_size):
+            module(**inputs)
+            if "sizes" in inputs:
+                sizes.append(inputs["sizes"].cpu())
     maps = {}
     for name in names:
         if not sizes:

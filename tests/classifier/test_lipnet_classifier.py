@@ -384,6 +384,9 @@ def test_lipnet_classifier_balanced_class_weight_keeps_majority():
     assert clf.class_weight_[2] / clf.class_weight_[0] == pytest.approx(50)
     recall = [np.mean(clf.predict(X[y == k]) == k) for k in range(3)]
     assert min(recall) > 0.9, recall
+    proba = clf.predict_proba(X)  # probabilities, not the loss's logits
+    assert proba.min() >= 0
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
 def test_lipnet_classifier_early_stopping_restores_best():

@@ -58,3 +58,4 @@ def test_weights_scale_each_sample():
     )
     expected = (per_sample[0] + 2 * per_sample[1]) / 3
     assert float(loss(logits, target)) == pytest.approx(float(expected), rel=1e-6)
+

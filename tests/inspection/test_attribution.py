@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import make_pipeline
 
-from sklipo import ParticleSet
+from sklipo import ParticleSet, as_particle_set
 from sklipo.classifier import LipNetClassifier
 from sklipo.inspection import ATTRIBUTION_METHODS, attribution
 from sklipo.preprocessing import Resize
@@ -144,3 +145,39 @@ def test_attribution_mass_in_the_deciding_region(region_model, method):
     assert (model.predict(X_test) == y_test).mean() > 0.9
     maps = attribution(model, X_test[y_test == 1], method=method, target=1)
     assert maps[:, :14, :14].sum() / maps.sum() > 0.5
+
+
+class _MeanIntensity(TransformerMixin, BaseEstimator):
+    """One handcrafted feature for the two-branch tests: each particle's mean pixel."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.array([[np.mean(image)] for image in as_particle_set(X).images])
+
+
+@pytest.mark.parametrize("architecture", ["lipnet4", "lipnet_fcn"])
+def test_attribution_two_branch_network(architecture):
+    # Check that a network with extra features is explained through its image
+    # input (features held fixed): maps of the right shape, per particle.
+    rng = np.random.RandomState(1)
+    particles = ParticleSet([rng.rand(h, w) for h, w in [(20, 30), (33, 17), (25, 25), (16, 41)] * 3])
+    y = np.tile([0, 1], 6)
+    pipeline = make_pipeline(
+        LipNetClassifier(
+            architecture,
+            image_transformer=Resize(28) if architecture == "lipnet4" else None,
+            extra_features=_MeanIntensity(),
+            max_epochs=1,
+            random_state=0,
+        )
+    ).fit(particles, y)
+    for method in ATTRIBUTION_METHODS:
+        maps = attribution(pipeline, particles[:3], method=method)
+        shapes = [m.shape for m in maps]
+        if architecture == "lipnet4":
+            assert shapes == [(28, 28)] * 3
+        else:
+            assert shapes == [(20, 30), (33, 17), (25, 25)]
+        assert all(np.isfinite(m).all() and m.max() > 0 for m in maps)

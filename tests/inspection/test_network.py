@@ -7,6 +7,7 @@ from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from sklipo import ParticleSet
 from sklipo.classifier import LipNetClassifier
@@ -112,3 +113,15 @@ def test_feature_maps_leave_the_estimator_untouched(clf):
     assert clf.net_.module_.training
     assert not any(m._forward_hooks for m in clf.net_.module_.modules())
     np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_feature_maps_of_two_branch_fcn_are_after_relu():
+    # Check that the image branch of a two-branch FCN is found and recorded after its ReLU.
+    extra = FunctionTransformer(lambda X: np.array([[float(np.mean(p.image))] for p in X]))
+    clf = LipNetClassifier(
+        "lipnet_fcn", extra_features=extra, max_epochs=1, random_state=0
+    ).fit(PARTICLES, [0, 1, 0, 1])
+    assert conv_layers(clf) == [f"image_net.features.{i}" for i in range(6)]
+    maps = feature_maps(clf, PARTICLES[:2], layer="image_net.features.0")["image_net.features.0"]
+    assert [m.shape for m in maps] == [(32, 20, 30), (32, 33, 17)]
+    assert all(m.min() >= 0 for m in maps) and any(m.max() > 0 for m in maps)
