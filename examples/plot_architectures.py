@@ -1,4 +1,5 @@
-"""Architectures (the study's Figs. 18 and 19).
+"""Architectures (the study's Figs. 18 and 19)
+===========================================
 
 LipNet-1, -2, -4 and -6 on both problems, the same folds for every network.
 Prints each problem's per-class table and saves one F1 bar chart per problem

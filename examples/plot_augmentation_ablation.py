@@ -1,4 +1,5 @@
-"""Augmentation ablation (the study's Fig. 17).
+"""Augmentation ablation (the study's Fig. 17)
+===========================================
 
 LipNet-4 on the lamellarity problem, trained with and without the study's
 on-the-fly augmentation (flips, rotations, shifts, contrast), compared on the

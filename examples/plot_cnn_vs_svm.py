@@ -1,4 +1,5 @@
-"""Best CNN against the SVM baseline (the study's Fig. 22).
+"""Best CNN against the SVM baseline (the study's Fig. 22)
+=======================================================
 
 LipNet-4 (lamellarity) and LipNet-2 (encapsulation) on cropped, masked and
 augmented particles, against the handcrafted-feature RBF SVM, on the same

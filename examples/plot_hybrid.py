@@ -1,4 +1,5 @@
-"""Hybrid models: learned and handcrafted features together (lamellarity).
+"""Hybrid models: learned and handcrafted features together (lamellarity)
+======================================================================
 
 Four models on the same folds: the handcrafted-feature SVM, LipNet-4, the
 SVM on handcrafted features plus LipNet-4's learned ones (a FeatureUnion with

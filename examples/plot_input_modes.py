@@ -1,4 +1,5 @@
-"""Input modes: with surrounding, cropped, cropped and masked (the study's Figs. 20 and 21).
+"""Input modes: with surrounding, cropped, cropped and masked (the study's Figs. 20 and 21)
+========================================================================================
 
 LipNet-4 on both problems, fed the particle with its 50-pixel surrounding,
 cropped to its bounding box, or cropped with the background outside its mask

@@ -1,4 +1,5 @@
-"""What a LipNet learned: kernels, feature maps and attribution maps.
+"""What a LipNet learned: kernels, feature maps and attribution maps
+=================================================================
 
 Trains LipNet-4 on the synthetic lamellarity problem (cropped, masked, 28x28,
 balanced batches), reports its held-out accuracy per class, then plots the

@@ -1,4 +1,4 @@
-"""The ``sklipo`` command: compare models, train one, predict with it."""
+"""The ``sklipo`` command: compare models, train one, predict, inspect and export it."""
 
 # License: BSD 3 clause
 
