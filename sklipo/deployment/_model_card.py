@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
@@ -19,6 +18,7 @@ from sklearn.pipeline import Pipeline
 import sklipo
 from sklipo._particles import ParticleSet, as_particle_set
 from sklipo.compare import ComparisonResult
+from sklipo.deployment._files import write_atomic
 
 __all__ = ["ModelVersionWarning", "card_path", "load", "load_card", "save"]
 
@@ -225,20 +225,6 @@ def _classes(estimator):
     return None if classes is None else _json_ready(np.asarray(classes))
 
 
-def _write_atomic(path, write):
-    """Call ``write(temp_path)``, then move the finished file onto `path`."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temp)
-        with open(temp, "rb+") as file:
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
-
-
 def save(
     estimator,
     path,
@@ -344,6 +330,7 @@ def save(
         "cv_results": None if cv_results is None else _cv_summary(cv_results),
         "metadata": None if metadata is None else _json_ready(metadata),
     }
+
     def write_model(temp):
         joblib.dump(estimator, temp, compress=compress)
         card["sha256"] = _sha256(temp)
@@ -353,8 +340,8 @@ def save(
         Path(temp).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, write_model)
-    _write_atomic(card_file, write_card)
+    write_atomic(path, write_model)
+    write_atomic(card_file, write_card)
     return card
 
 

@@ -6,8 +6,6 @@ import contextlib
 import copy
 import json
 import logging
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 import sklipo
 from sklipo.classifier import LipNetClassifier
 from sklipo.classifier._lipnet_classifier import _FCN, _FCN_MIN_SIZE
+from sklipo.deployment._files import write_atomic
 from sklipo.nets._fcn import _valid_mask
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
 
@@ -402,12 +401,5 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     for key, value in metadata.items():
         model.metadata_props.add(key=key, value=value)
     path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        onnx.save(model, temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    write_atomic(path, lambda temp: onnx.save(model, temp))
     return path
