@@ -7,12 +7,12 @@ from copy import deepcopy
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from sklipo.classifier._lipnet_classifier import LipNetClassifier
+from sklipo.classifier._steps import split_lipnet, transform_before
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
 
 __all__ = ["LipNetEmbedding"]
@@ -26,35 +26,6 @@ def _default_estimator():
         Resize(28),
         LipNetClassifier("lipnet4", balanced_batches=True),
     )
-
-
-def _unwrap(estimator):
-    """Step into a FrozenEstimator or a Pipeline's last step; None when neither."""
-    if isinstance(estimator, FrozenEstimator):
-        return estimator.estimator
-    if isinstance(estimator, Pipeline) and estimator.steps:
-        return estimator.steps[-1][1]
-    return None
-
-
-def _find_lipnet(estimator):
-    """The LipNetClassifier that `estimator` ends in, or None."""
-    while not isinstance(estimator, LipNetClassifier):
-        estimator = _unwrap(estimator)
-        if estimator is None:
-            return None
-    return estimator
-
-
-def _network_input(estimator, X):
-    """`X` through every step before the final LipNetClassifier of a fitted `estimator`."""
-    while not isinstance(estimator, LipNetClassifier):
-        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            # the pipeline's own transform skips "passthrough" (and an
-            # imbalanced-learn pipeline its samplers, which act at fit only)
-            X = estimator[:-1].transform(X)
-        estimator = _unwrap(estimator)
-    return X, estimator
 
 
 class LipNetEmbedding(TransformerMixin, BaseEstimator):
@@ -143,7 +114,7 @@ class LipNetEmbedding(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = not self.prefit
-        lipnet = _find_lipnet(self.estimator)
+        _, lipnet = split_lipnet(self.estimator)
         tags.non_deterministic = lipnet is None or lipnet.random_state is None
         return tags
 
@@ -168,7 +139,7 @@ class LipNetEmbedding(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         estimator = _default_estimator() if self.estimator is None else self.estimator
-        if _find_lipnet(estimator) is None:
+        if split_lipnet(estimator)[1] is None:
             raise TypeError(
                 "LipNetEmbedding needs a LipNetClassifier, or a Pipeline whose last "
                 f"step is one; got {type(estimator).__name__}. Features of other "
@@ -191,7 +162,7 @@ class LipNetEmbedding(TransformerMixin, BaseEstimator):
                     "prefit=True with a trained estimator."
                 )
             self.estimator_ = clone(estimator).fit(X, y)
-        self.n_embedding_ = int(_find_lipnet(self.estimator_).net_.module_.n_embedding)
+        self.n_embedding_ = int(split_lipnet(self.estimator_)[1].net_.module_.n_embedding)
         return self
 
     def transform(self, X):
@@ -210,8 +181,8 @@ class LipNetEmbedding(TransformerMixin, BaseEstimator):
             gradients.
         """
         check_is_fitted(self)
-        X, lipnet = _network_input(self.estimator_, X)
-        return lipnet._embed(X)
+        steps, lipnet = split_lipnet(self.estimator_)
+        return lipnet._embed(transform_before(steps, X))
 
     def get_feature_names_out(self, input_features=None):
         """Name every output column.

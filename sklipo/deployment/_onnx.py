@@ -15,8 +15,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 import sklipo
-from sklipo.classifier import LipNetClassifier
 from sklipo.classifier._lipnet_classifier import _FCN, _FCN_MIN_SIZE
+from sklipo.classifier._steps import split_lipnet
 from sklipo.deployment._files import write_atomic
 from sklipo.nets._fcn import _valid_mask
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
@@ -82,16 +82,11 @@ class _ExportedHybridFCN(_ExportedFCN):
         return torch.softmax(logits, dim=1), logits
 
 
-def _is_sampler(step):
-    """Samplers resample at fit only: they do nothing at prediction."""
-    return hasattr(step, "fit_resample") and not hasattr(step, "transform")
-
-
-def _flat_steps(pipeline):
-    """(name, step) pairs of a pipeline, nested pipelines flattened."""
-    for name, step in pipeline.steps:
+def _flat_steps(steps):
+    """(name, step) pairs, with the steps of nested pipelines in their place."""
+    for name, step in steps:
         if isinstance(step, Pipeline):
-            yield from ((f"{name}__{inner}", s) for inner, s in _flat_steps(step))
+            yield from ((f"{name}__{inner}", s) for inner, s in _flat_steps(step.steps))
         else:
             yield name, step
 
@@ -102,8 +97,8 @@ def _float_list(values):
 
 def _describe_step(name, step):
     """A JSON-ready description of one preprocessing step, or None to skip it."""
-    if step is None or step == "passthrough" or _is_sampler(step):
-        return None
+    if step is None or step == "passthrough" or hasattr(step, "fit_resample"):
+        return None  # samplers resample at fit only
     if isinstance(step, CropParticle):
         fill = step.fill if step.fill == "background" else float(step.fill)
         return {"step": name, "type": "CropParticle", "mode": step.mode,
@@ -143,13 +138,11 @@ def _describe_steps(steps):
 
 def _split(estimator):
     """The LipNetClassifier of `estimator` and the descriptions of the steps before it."""
-    if isinstance(estimator, LipNetClassifier):
-        return estimator, []
+    steps, clf = split_lipnet(estimator)
+    if clf is not None:
+        return clf, _describe_steps(_flat_steps(steps))
     if isinstance(estimator, Pipeline):
-        steps = list(_flat_steps(estimator))
-        if steps and isinstance(steps[-1][1], LipNetClassifier):
-            return steps[-1][1], _describe_steps(steps[:-1])
-        last = type(steps[-1][1]).__name__ if steps else "nothing"
+        last = type(estimator.steps[-1][1]).__name__ if estimator.steps else "nothing"
         what = f"a {type(estimator).__name__} ending in {last}"
     else:
         what = f"a {type(estimator).__name__}"
@@ -362,8 +355,7 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklipo.classifier import LipNetClassifier
-    >>> from sklipo.deployment import export_onnx
+    >>>     >>> from sklipo.deployment import export_onnx
     >>> X = np.random.RandomState(0).rand(20, 1, 28, 28).astype(np.float32)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
     >>> export_onnx(clf, "lipnet.onnx")  # doctest: +SKIP
@@ -374,7 +366,7 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     image_transformer = getattr(clf, "image_transformer_", None)
     if image_transformer is not None:
         steps = (
-            _flat_steps(image_transformer)
+            _flat_steps(image_transformer.steps)
             if isinstance(image_transformer, Pipeline)
             else [("image_transformer", image_transformer)]
         )

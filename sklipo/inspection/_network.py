@@ -10,8 +10,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from sklipo.classifier import LipNetClassifier
 from sklipo.classifier._data import ImageData
+from sklipo.classifier._steps import split_lipnet, transform_before
 from sklipo.nets import LipNetFCN
 
 __all__ = ["conv_layers", "feature_maps"]
@@ -20,22 +20,19 @@ _EXPECTED = "a fitted LipNetClassifier, or a fitted Pipeline whose last step is 
 
 
 def _split_estimator(estimator):
-    """Return the preprocessing (None if there is none) and the fitted classifier."""
-    preprocessing = None
-    clf = estimator
-    if isinstance(estimator, Pipeline):
-        # imblearn's Pipeline subclasses sklearn's; its samplers only act in fit
-        clf = estimator.steps[-1][1] if estimator.steps else None
-        if len(estimator.steps) > 1:
-            preprocessing = estimator[:-1]
-    if not isinstance(clf, LipNetClassifier):
-        where = "the pipeline's last step is " if clf is not estimator else "got "
+    """Return the steps before the fitted classifier, and the classifier."""
+    steps, clf = split_lipnet(estimator)
+    if clf is None:
+        if isinstance(estimator, Pipeline) and estimator.steps:
+            where = f"the pipeline's last step is {type(estimator.steps[-1][1]).__name__}"
+        else:
+            where = f"got {type(estimator).__name__}"
         raise TypeError(
-            f"Inspection needs {_EXPECTED}; {where}{type(clf).__name__}. Only "
-            "networks have layers and gradients to inspect."
+            f"Inspection needs {_EXPECTED}; {where}. Only networks have layers and "
+            "gradients to inspect."
         )
     check_is_fitted(clf)
-    return preprocessing, clf
+    return steps, clf
 
 
 def _network_input(estimator, X):
@@ -46,9 +43,8 @@ def _network_input(estimator, X):
     ``"lipnet_fcn"``, after the pipeline's preprocessing; a two-branch
     network's standardised extra features come along, held fixed.
     """
-    preprocessing, clf = _split_estimator(estimator)
-    if preprocessing is not None:
-        X = preprocessing.transform(X)
+    steps, clf = _split_estimator(estimator)
+    X = transform_before(steps, X)
     images = clf._images(X, reset=False)
     return clf, ImageData(images, extra=clf._extra(X, len(images), reset=False))
 
@@ -156,8 +152,7 @@ def conv_layers(estimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklipo.classifier import LipNetClassifier
-    >>> from sklipo.inspection import conv_layers
+    >>>     >>> from sklipo.inspection import conv_layers
     >>> X = np.random.RandomState(0).rand(20, 28, 28)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
     >>> conv_layers(clf)
@@ -245,8 +240,7 @@ def feature_maps(estimator, X, *, layer=None, batch_size=256):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklipo.classifier import LipNetClassifier
-    >>> from sklipo.inspection import feature_maps
+    >>>     >>> from sklipo.inspection import feature_maps
     >>> X = np.random.RandomState(0).rand(20, 28, 28)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
     >>> feature_maps(clf, X[:2], layer="features.6")["features.6"].shape
