@@ -355,7 +355,8 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     Examples
     --------
     >>> import numpy as np
-    >>>     >>> from sklipo.deployment import export_onnx
+    >>> from sklipo.classifier import LipNetClassifier
+    >>> from sklipo.deployment import export_onnx
     >>> X = np.random.RandomState(0).rand(20, 1, 28, 28).astype(np.float32)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
     >>> export_onnx(clf, "lipnet.onnx")  # doctest: +SKIP

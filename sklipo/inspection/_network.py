@@ -152,7 +152,8 @@ def conv_layers(estimator):
     Examples
     --------
     >>> import numpy as np
-    >>>     >>> from sklipo.inspection import conv_layers
+    >>> from sklipo.classifier import LipNetClassifier
+    >>> from sklipo.inspection import conv_layers
     >>> X = np.random.RandomState(0).rand(20, 28, 28)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
     >>> conv_layers(clf)
@@ -240,7 +241,8 @@ def feature_maps(estimator, X, *, layer=None, batch_size=256):
     Examples
     --------
     >>> import numpy as np
-    >>>     >>> from sklipo.inspection import feature_maps
+    >>> from sklipo.classifier import LipNetClassifier
+    >>> from sklipo.inspection import feature_maps
     >>> X = np.random.RandomState(0).rand(20, 28, 28)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
     >>> feature_maps(clf, X[:2], layer="features.6")["features.6"].shape
