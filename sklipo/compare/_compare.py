@@ -5,34 +5,54 @@
 import time
 import traceback
 import warnings
+from functools import partial
 from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import confusion_matrix
-from sklearn.model_selection import StratifiedKFold, check_cv
-from sklearn.utils import _safe_indexing
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 
-from sklipo.compare._result import ComparisonResult
-from sklipo.metrics._per_class import _class_names
+from sklipo.compare._result import ComparisonResult, _balanced_accuracy
+from sklipo.metrics import check_target_names
 
 __all__ = ["compare"]
 
 
-def _fit_and_evaluate(model, X, y, train, test, labels):
-    """Fit on `train`, predict `test`; return the fold's numbers or its error."""
+def _fold_counts(estimator, X, y, *, labels):
+    """Scorer for cross_validate: the test fold's confusion counts and predict time."""
+    start = time.perf_counter()
+    y_pred = estimator.predict(X)
+    scores = {"predict_time": time.perf_counter() - start}
+    matrix = confusion_matrix(y, y_pred, labels=labels)
+    scores.update((f"count_{i}", count) for i, count in enumerate(matrix.ravel()))
+    return scores
+
+
+def _run_fold(model, X, y, split, labels):
+    """Cross-validate `model` on one fold; return the fold's numbers or its error."""
+    # One call per (model, fold) with error_score="raise": each failure keeps its
+    # own fold, error and traceback (error_score=np.nan only sums failures up in
+    # one warning), Ctrl-C keeps the folds that finished, and one joblib pool
+    # spreads models x folds.
     try:
-        start = time.perf_counter()
-        model.fit(_safe_indexing(X, train), y[train])
-        fit_time = time.perf_counter() - start
-        start = time.perf_counter()
-        y_pred = model.predict(_safe_indexing(X, test))
-        predict_time = time.perf_counter() - start
-        matrix = confusion_matrix(y[test], y_pred, labels=labels)
-    except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+        scores = cross_validate(
+            model,
+            X,
+            y,
+            cv=[split],
+            scoring=partial(_fold_counts, labels=labels),
+            error_score="raise",
+        )
+    except Exception as exc:  # noqa: BLE001 - a failure is recorded and warned about
         return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-    return {"matrix": matrix, "fit_time": fit_time, "predict_time": predict_time}
+    counts = [scores[f"test_count_{i}"][0] for i in range(len(labels) ** 2)]
+    return {
+        "matrix": np.reshape(counts, (len(labels), len(labels))),
+        "fit_time": scores["fit_time"][0],
+        "predict_time": scores["test_predict_time"][0],
+    }
 
 
 def _check_models(models):
@@ -67,13 +87,15 @@ def compare(
     """Cross-validate several classifiers on the same folds and collect per-class results.
 
     Every model is fitted on the same training folds and tested on the same
-    test folds, so their scores differ by the model only. For each model and
-    fold it keeps the confusion matrix (from which all per-class metrics
-    follow, see :func:`~sklipo.metrics.per_class_metrics`) and the fit and
-    predict times. A model that raises on a fold is recorded with its error,
-    that fold of that model is left out of the means, and everything else
-    carries on; interrupting the run (Ctrl-C) returns the folds finished so
-    far, with a warning.
+    test folds, so their scores differ by the model only. Each (model, fold)
+    pair runs through :func:`~sklearn.model_selection.cross_validate`, whose
+    scorer keeps the fold's confusion matrix (from which all per-class
+    metrics follow, see :func:`~sklipo.metrics.per_class_metrics`) and
+    predict time. A model that raises on a fold is recorded with its error
+    and warned about (:class:`~sklearn.exceptions.FitFailedWarning`); that
+    fold of that model is left out of the means, and everything else carries
+    on. Interrupting the run (Ctrl-C) returns the folds finished so far, with
+    a warning; the others are marked ``"not run"``.
 
     Parameters
     ----------
@@ -103,15 +125,24 @@ def compare(
         Number of (model, fold) fits run in parallel; None means 1. Networks
         use several threads each: on a small machine keep it at 1.
     verbose : int, default=0
-        Print one line per finished fold when positive.
+        Print one line per finished fold when positive, with its balanced
+        accuracy (as in :meth:`ComparisonResult.fold_scores`).
     random_state : int, RandomState instance or None, default=0
         Shuffles the folds when `cv` is an int.
 
     Returns
     -------
     result : ComparisonResult
-        The per-fold confusion matrices, times and errors, with tables,
-        plots, a paired test and a report writer.
+        The per-fold confusion matrices, times, status and errors, with
+        tables, plots, a paired test and a report writer.
+
+    Warns
+    -----
+    FitFailedWarning
+        For each fold on which a model raised, naming model, fold and error.
+    UserWarning
+        For each class absent from some test folds (balanced accuracy leaves
+        it out of those folds), and when interrupted.
 
     See Also
     --------
@@ -141,47 +172,89 @@ def compare(
     if len(y) != len(X):
         raise ValueError(f"X holds {len(X)} samples but y {len(y)} labels.")
     labels = np.unique(y) if labels is None else np.asarray(labels)
-    names = _class_names(labels, target_names)
+    names = check_target_names(labels, target_names)
     if isinstance(cv, Integral):
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     splits = list(check_cv(cv, y, classifier=True).split(np.zeros(len(y)), y))
+    _warn_absent_classes(y, splits, labels, names)
     tasks = [(name, k) for name in models for k in range(len(splits))]
     outcomes = {}
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-    results = parallel(
-        delayed(_fit_and_evaluate)(clone(models[name]), X, y, *splits[k], labels)
-        for name, k in tasks
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_run_fold)(models[name], X, y, splits[k], labels) for name, k in tasks
     )
     try:
         for (name, k), outcome in zip(tasks, results):
             outcomes[name, k] = outcome
             if verbose > 0:
-                _report_fold(name, k, len(splits), outcome)
+                _print_fold(name, k, len(splits), outcome)
+            if "error" in outcome:
+                warnings.warn(
+                    f"Model {name!r} failed on fold {k + 1} of {len(splits)}; the fold is "
+                    f"left out of its scores (details in result.errors). {outcome['error']}",
+                    FitFailedWarning,
+                    stacklevel=2,
+                )
     except KeyboardInterrupt:
         warnings.warn(
-            f"Interrupted: returning the {len(outcomes)} of {len(tasks)} fits that finished.",
+            f"Interrupted: returning the {len(outcomes)} of {len(tasks)} fits that finished; "
+            "the others are marked 'not run'.",
             UserWarning,
+            stacklevel=2,
         )
-        for task in tasks[len(outcomes) :]:
-            outcomes[task] = {"error": "not run (interrupted)", "traceback": ""}
-    return ComparisonResult.from_outcomes(
-        outcomes,
-        model_names=list(models),
-        labels=labels,
-        class_names=names,
-        folds=splits,
-        zero_division=zero_division,
+    return _assemble(outcomes, list(models), labels, names, splits, zero_division)
+
+
+def _warn_absent_classes(y, splits, labels, names):
+    """Warn about each class missing from some test folds."""
+    for label, name in zip(labels, names):
+        folds = [str(k + 1) for k, (_, test) in enumerate(splits) if not np.any(y[test] == label)]
+        if folds:
+            warnings.warn(
+                f"Class '{name}' is absent from the test set of fold(s) {', '.join(folds)}: "
+                "balanced accuracy leaves it out there, and its TPR is zero_division.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
+def _assemble(outcomes, model_names, labels, class_names, splits, zero_division):
+    """A ComparisonResult from the outcome of each (model, fold) fit that finished."""
+    n_models, n_folds, n_classes = len(model_names), len(splits), len(labels)
+    matrices = np.full((n_models, n_folds, n_classes, n_classes), np.nan)
+    fit_times = np.full((n_models, n_folds), np.nan)
+    predict_times = np.full((n_models, n_folds), np.nan)
+    status = np.full((n_models, n_folds), "not run", dtype=object)
+    errors = []
+    for (name, k), outcome in outcomes.items():
+        m = model_names.index(name)
+        if "error" in outcome:
+            status[m, k] = "failed"
+            errors.append({"model": name, "fold": k, **outcome})
+            continue
+        status[m, k] = "ok"
+        matrices[m, k] = outcome["matrix"]
+        fit_times[m, k] = outcome["fit_time"]
+        predict_times[m, k] = outcome["predict_time"]
+    return ComparisonResult(
+        model_names,
+        labels,
+        class_names,
+        matrices,
+        fit_times,
+        predict_times,
+        status,
+        errors,
+        [test for _, test in splits],
+        sum(len(test) for _, test in splits),
+        zero_division,
     )
 
 
-def _report_fold(name, k, n_folds, outcome):
+def _print_fold(name, k, n_folds, outcome):
     if "error" in outcome:
         print(f"[compare] {name} fold {k + 1}/{n_folds}: FAILED, {outcome['error']}")
         return
-    matrix = outcome["matrix"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        recall = np.diagonal(matrix) / matrix.sum(axis=1)
     print(
         f"[compare] {name} fold {k + 1}/{n_folds}: balanced accuracy "
-        f"{np.nanmean(recall):.3f}, fit {outcome['fit_time']:.1f} s"
+        f"{_balanced_accuracy(outcome['matrix']):.3f}, fit {outcome['fit_time']:.1f} s"
     )

@@ -1,50 +1,52 @@
-"""The result of compare(): per-fold numbers, tables, plots and a report."""
+"""The result of compare(): per-fold numbers, their summaries and a paired test."""
 
 # License: BSD 3 clause
 
-import html
-import json
-from itertools import combinations
-from pathlib import Path
-
 import numpy as np
 
+from sklipo.compare import _report
 from sklipo.compare._paired import paired_fold_test
-from sklipo.metrics._confusion import mean_confusion_matrix
-from sklipo.metrics._per_class import METRICS, metrics_from_confusion
+from sklipo.metrics import METRICS, mean_confusion_matrix, metrics_from_confusion
+from sklipo.utils import json_ready
 
 __all__ = ["ComparisonResult"]
 
 # Scores over all classes, one per fold.
-_SUMMARIES = {"balanced_accuracy": "tpr", "f1_macro": "f1"}
-_HEADERS = {
-    "tpr": "TPR",
-    "tnr": "TNR",
-    "ppv": "PPV",
-    "npv": "NPV",
-    "f1": "F1",
-    "balanced_accuracy": "balanced accuracy",
-    "f1_macro": "macro F1",
-}
+_SUMMARIES = ("balanced_accuracy", "f1_macro")
 
 
-def _json_value(value):
-    """Lists of plain floats and ints, NaN as None (null), for JSON."""
-    array = np.asarray(value)
-    if array.dtype.kind == "f":
-        return [_json_value(v) for v in array] if array.ndim else (
-            None if np.isnan(array) else float(array)
-        )
-    return array.tolist()
+def _balanced_accuracy(matrices):
+    """Mean TPR over the classes present in each fold.
+
+    scikit-learn's :func:`~sklearn.metrics.balanced_accuracy_score`, computed
+    from confusion matrices.
+
+    Parameters
+    ----------
+    matrices : array-like of shape (..., n_classes, n_classes)
+        Counts, rows true classes; NaN matrices (failed folds) give NaN.
+
+    Returns
+    -------
+    score : ndarray of shape (...)
+        The balanced accuracy of each matrix.
+    """
+    matrices = np.asarray(matrices, dtype=float)
+    support = matrices.sum(axis=-1)
+    present = support > 0
+    tp = np.diagonal(matrices, axis1=-2, axis2=-1)
+    recall = np.divide(tp, support, out=np.zeros_like(support), where=present)
+    failed = np.isnan(matrices).all(axis=(-2, -1))
+    return np.where(failed, np.nan, recall.sum(axis=-1) / np.maximum(present.sum(axis=-1), 1))
 
 
 class ComparisonResult:
     """Per-fold results of :func:`compare`, with tables, plots and a report.
 
     Everything derives from the per-fold confusion matrices and times; a
-    fold on which a model failed holds NaN and is left out of that model's
-    means and standard deviations (over the folds that succeeded,
-    ``ddof=0``).
+    fold on which a model failed, or that an interruption left unrun, holds
+    NaN and is left out of that model's means and standard deviations (over
+    the folds that ran, ``ddof=0``).
 
     Parameters
     ----------
@@ -55,11 +57,15 @@ class ComparisonResult:
     class_names : ndarray of str of shape (n_classes,)
         Their display names.
     confusion_matrices : ndarray of shape (n_models, n_folds, n_classes, n_classes)
-        Counts per model and fold (rows true classes); NaN for failed folds.
+        Counts per model and fold (rows true classes); NaN for folds that
+        did not run.
     fit_times : ndarray of shape (n_models, n_folds)
-        Seconds to fit; NaN for failed folds.
+        Seconds to fit; NaN for folds that did not run.
     predict_times : ndarray of shape (n_models, n_folds)
-        Seconds to predict the test fold; NaN for failed folds.
+        Seconds to predict the test fold; NaN for folds that did not run.
+    status : ndarray of str of shape (n_models, n_folds)
+        ``"ok"``, ``"failed"`` (the model raised) or ``"not run"`` (the
+        comparison was interrupted first).
     errors : list of dict
         One dict per failed fit: ``"model"``, ``"fold"`` (0-based),
         ``"error"`` (type and message) and ``"traceback"``.
@@ -84,6 +90,7 @@ class ComparisonResult:
         confusion_matrices,
         fit_times,
         predict_times,
+        status,
         errors,
         test_indices,
         n_samples,
@@ -95,41 +102,12 @@ class ComparisonResult:
         self.confusion_matrices = np.asarray(confusion_matrices, dtype=float)
         self.fit_times = np.asarray(fit_times, dtype=float)
         self.predict_times = np.asarray(predict_times, dtype=float)
+        self.status = np.asarray(status, dtype=str)
         self.errors = list(errors)
         self.test_indices = [np.asarray(test) for test in test_indices]
         self.n_samples = int(n_samples)
         self.zero_division = zero_division
         self.n_folds = len(self.test_indices)
-
-    @classmethod
-    def from_outcomes(cls, outcomes, *, model_names, labels, class_names, folds, zero_division):
-        """Assemble a result from the outcome of each (model, fold) fit."""
-        n_models, n_folds, n_classes = len(model_names), len(folds), len(labels)
-        matrices = np.full((n_models, n_folds, n_classes, n_classes), np.nan)
-        fit_times = np.full((n_models, n_folds), np.nan)
-        predict_times = np.full((n_models, n_folds), np.nan)
-        errors = []
-        for m, name in enumerate(model_names):
-            for k in range(n_folds):
-                outcome = outcomes[name, k]
-                if "error" in outcome:
-                    errors.append({"model": name, "fold": k, **outcome})
-                    continue
-                matrices[m, k] = outcome["matrix"]
-                fit_times[m, k] = outcome["fit_time"]
-                predict_times[m, k] = outcome["predict_time"]
-        return cls(
-            model_names,
-            labels,
-            class_names,
-            matrices,
-            fit_times,
-            predict_times,
-            errors,
-            [test for _, test in folds],
-            sum(len(test) for _, test in folds),
-            zero_division,
-        )
 
     # -- numbers ---------------------------------------------------------------
 
@@ -148,16 +126,20 @@ class ComparisonResult:
         ----------
         metric : str, default="f1"
             A per-class metric (``"tpr"``, ``"tnr"``, ``"ppv"``, ``"npv"``,
-            ``"f1"``, ``"support"``) or a summary (``"balanced_accuracy"``,
-            ``"f1_macro"``: the mean of TPR or F1 over the classes).
+            ``"f1"``, ``"support"``) or a summary: ``"balanced_accuracy"``
+            (mean TPR over the classes present in the test fold, as
+            :func:`~sklearn.metrics.balanced_accuracy_score`) or
+            ``"f1_macro"`` (mean F1 over all classes).
 
         Returns
         -------
         scores : ndarray of shape (n_models, n_folds, n_classes) or (n_models, n_folds)
-            The scores; NaN on failed folds. Summaries have no class axis.
+            The scores; NaN on folds that did not run. Summaries have no
+            class axis.
         """
-        summary = _SUMMARIES.get(metric)
-        name = summary or metric
+        if metric == "balanced_accuracy":
+            return _balanced_accuracy(self.confusion_matrices)
+        name = "f1" if metric == "f1_macro" else metric
         if name not in (*METRICS, "support"):
             raise ValueError(
                 f"Unknown metric {metric!r}; choose from "
@@ -166,12 +148,11 @@ class ComparisonResult:
         scores = metrics_from_confusion(
             self.confusion_matrices, zero_division=self.zero_division
         )[name]
-        failed = np.isnan(self.confusion_matrices).all(axis=(2, 3))
-        scores[failed] = np.nan
-        return scores.mean(axis=-1) if summary else scores
+        scores[self.status != "ok"] = np.nan
+        return scores.mean(axis=-1) if metric == "f1_macro" else scores
 
     def mean_scores(self, metric="f1"):
-        """Mean score of each model over its successful folds.
+        """Mean score of each model over the folds that ran.
 
         Parameters
         ----------
@@ -181,12 +162,12 @@ class ComparisonResult:
         Returns
         -------
         mean : ndarray of shape (n_models, n_classes) or (n_models,)
-            NaN for a model that failed on every fold.
+            NaN for a model that ran on no fold.
         """
         return _nan_reduce(np.nanmean, self.fold_scores(metric))
 
     def std_scores(self, metric="f1"):
-        """Standard deviation of each model's score over its successful folds.
+        """Standard deviation of each model's score over the folds that ran.
 
         Parameters
         ----------
@@ -201,7 +182,7 @@ class ComparisonResult:
         return _nan_reduce(np.nanstd, self.fold_scores(metric))
 
     def confusion_matrix(self, model, *, normalize=None):
-        """Confusion matrix of one model averaged over its successful folds.
+        """Confusion matrix of one model averaged over the folds that ran.
 
         Parameters
         ----------
@@ -219,10 +200,10 @@ class ComparisonResult:
         std : ndarray of shape (n_classes, n_classes)
             Its standard deviation over folds.
         """
-        matrices = self.confusion_matrices[self._model_index(model)]
-        if np.isnan(matrices).all():
-            raise ValueError(f"Model {model!r} failed on every fold: it has no confusion matrix.")
-        return mean_confusion_matrix(matrices, normalize=normalize)
+        m = self._model_index(model)
+        if not (self.status[m] == "ok").any():
+            raise ValueError(f"Model {model!r} ran on no fold: it has no confusion matrix.")
+        return mean_confusion_matrix(self.confusion_matrices[m], normalize=normalize)
 
     def paired_test(self, model_a, model_b, *, metric="f1_macro"):
         """Test whether model A scores differently from model B across the folds.
@@ -269,36 +250,99 @@ class ComparisonResult:
             )
         return self.fold_scores(name)[:, :, safe.index(class_name)]
 
-    # -- tables ------------------------------------------------------------------
+    # -- data --------------------------------------------------------------------
 
-    def _rows(self, metrics, digits):
-        """Per model: a header line and rows of cells (class, metrics..., support)."""
-        means = {metric: self.mean_scores(metric) for metric in (*metrics, *_SUMMARIES)}
-        stds = {metric: self.std_scores(metric) for metric in (*metrics, *_SUMMARIES)}
-        support = self.mean_scores("support")
+    def to_frame(self):
+        """The per-fold numbers as a tidy :class:`pandas.DataFrame` (needs pandas).
 
-        def cell(metric, m, c=None):
-            mean, std = means[metric][m], stds[metric][m]
-            if c is not None:
-                mean, std = mean[c], std[c]
-            return "n/a" if np.isnan(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+        Returns
+        -------
+        frame : pandas.DataFrame
+            One row per model, fold and class, with columns ``model``,
+            ``fold``, ``class``, ``status``, ``tpr``, ``tnr``, ``ppv``,
+            ``npv``, ``f1``, ``support``, ``fit_time`` and ``predict_time``.
+            Folds that did not run have NaN.
+            ``frame.groupby(["model", "class"]).mean()`` gives the means of
+            :meth:`table`.
+        """
+        import pandas as pd
 
-        blocks = []
-        for m, model in enumerate(self.model_names):
-            n_ok = int(np.sum(~np.isnan(self.fit_times[m])))
-            title = model
-            if n_ok:
-                title += f" (fit {np.nanmean(self.fit_times[m]):.1f} s per fold"
-                title += ")" if n_ok == self.n_folds else f"; {n_ok} of {self.n_folds} folds ran)"
-            else:
-                title += " (failed on every fold)"
-            rows = [
-                [name, *[cell(metric, m, c) for metric in metrics], _count(support[m][c])]
-                for c, name in enumerate(self.class_names)
-            ]
-            summary = ", ".join(f"{_HEADERS[s]} {cell(s, m)}" for s in _SUMMARIES)
-            blocks.append((title, rows, summary))
-        return blocks
+        shape = (len(self.model_names), self.n_folds, len(self.labels))
+        index = np.indices(shape).reshape(3, -1)
+        columns = {
+            "model": np.asarray(self.model_names)[index[0]],
+            "fold": index[1],
+            "class": self.class_names[index[2]],
+            "status": self.status[index[0], index[1]],
+        }
+        for metric in (*METRICS, "support"):
+            columns[metric] = self.fold_scores(metric).reshape(-1)
+        columns["fit_time"] = self.fit_times[index[0], index[1]]
+        columns["predict_time"] = self.predict_times[index[0], index[1]]
+        return pd.DataFrame(columns)
+
+    def to_dict(self):
+        """Every number of the comparison, as JSON-ready plain Python.
+
+        Returns
+        -------
+        data : dict
+            Classes, folds (test indices), and per model its fold status,
+            confusion matrices, times, fold-wise and mean/std scores of
+            every metric; NaN (folds that did not run) as None. ``"errors"``
+            lists the failed folds, ``"not_run"`` those an interruption
+            left out.
+        """
+        models = {}
+        for m, name in enumerate(self.model_names):
+            entry = {
+                "status": self.status[m],
+                "confusion_matrices": self.confusion_matrices[m],
+                "fit_time": self.fit_times[m],
+                "predict_time": self.predict_times[m],
+                "scores": {
+                    metric: {
+                        "folds": self.fold_scores(metric)[m],
+                        "mean": self.mean_scores(metric)[m],
+                        "std": self.std_scores(metric)[m],
+                    }
+                    for metric in (*METRICS, *_SUMMARIES)
+                },
+            }
+            if (self.status[m] == "ok").any():
+                for normalize in (None, "true"):
+                    mean, std = self.confusion_matrix(name, normalize=normalize)
+                    key = "mean_confusion_matrix" + ("_normalized" if normalize else "")
+                    entry[key] = {"mean": mean, "std": std}
+            models[name] = entry
+        return json_ready(
+            {
+                "n_samples": self.n_samples,
+                "n_folds": self.n_folds,
+                "labels": self.labels,
+                "classes": self.class_names,
+                "zero_division": self.zero_division,
+                "test_indices": self.test_indices,
+                "models": models,
+                "errors": self.errors,
+                "not_run": self.not_run(),
+            }
+        )
+
+    def not_run(self):
+        """The folds an interruption left unrun.
+
+        Returns
+        -------
+        folds : list of dict
+            ``{"model": name, "fold": k}`` (0-based) per fold not run.
+        """
+        return [
+            {"model": self.model_names[m], "fold": int(k)}
+            for m, k in zip(*np.nonzero(self.status == "not run"))
+        ]
+
+    # -- report (see sklipo.compare._report) -------------------------------------
 
     def table(self, metrics=METRICS, *, digits=3):
         """Mean ± standard deviation over folds of each metric, per class and model.
@@ -315,109 +359,9 @@ class ComparisonResult:
         table : str
             Plain text: one block per model (its classes, their metrics and
             mean test support per fold, then balanced accuracy and macro F1),
-            then the failures.
+            then the failures and the folds not run.
         """
-        header = ["class", *[_HEADERS[m] for m in metrics], "support"]
-        lines = [self._intro()]
-        for title, rows, summary in self._rows(metrics, digits):
-            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-            lines += ["", title]
-            for row in [header, *rows]:
-                lines.append(
-                    "  ".join(
-                        v.ljust(w) if i == 0 else v.rjust(w)
-                        for i, (v, w) in enumerate(zip(row, widths))
-                    ).rstrip()
-                )
-            lines.append(summary)
-        lines += self._failure_lines()
-        return "\n".join(lines)
-
-    def _intro(self):
-        return (
-            f"{self.n_folds}-fold cross-validation on {self.n_samples} samples; "
-            "mean ± std over folds (support: test samples per fold)."
-        )
-
-    def _failure_lines(self):
-        if not self.errors:
-            return []
-        return ["", "Failures:"] + [
-            f"  {e['model']} fold {e['fold'] + 1}: {e['error']}" for e in self.errors
-        ]
-
-    def to_frame(self):
-        """The per-fold numbers as a tidy :class:`pandas.DataFrame` (needs pandas).
-
-        Returns
-        -------
-        frame : pandas.DataFrame
-            One row per model, fold and class, with columns ``model``,
-            ``fold``, ``class``, ``tpr``, ``tnr``, ``ppv``, ``npv``, ``f1``,
-            ``support``, ``fit_time`` and ``predict_time``. Failed folds have
-            NaN. ``frame.groupby(["model", "class"]).mean()`` gives the means
-            of :meth:`table`.
-        """
-        import pandas as pd
-
-        n_models, n_folds, n_classes = len(self.model_names), self.n_folds, len(self.labels)
-        shape = (n_models, n_folds, n_classes)
-        index = np.indices(shape).reshape(3, -1)
-        columns = {
-            "model": np.asarray(self.model_names)[index[0]],
-            "fold": index[1],
-            "class": self.class_names[index[2]],
-        }
-        for metric in (*METRICS, "support"):
-            columns[metric] = self.fold_scores(metric).reshape(-1)
-        columns["fit_time"] = np.broadcast_to(self.fit_times[:, :, None], shape).reshape(-1)
-        columns["predict_time"] = np.broadcast_to(
-            self.predict_times[:, :, None], shape
-        ).reshape(-1)
-        return pd.DataFrame(columns)
-
-    def to_dict(self):
-        """Every number of the comparison, as JSON-ready plain Python.
-
-        Returns
-        -------
-        data : dict
-            Classes, folds (test indices), and per model its confusion
-            matrices, times, fold-wise and mean/std scores of every metric;
-            NaN (failed folds) as None.
-        """
-        models = {}
-        for m, name in enumerate(self.model_names):
-            entry = {
-                "confusion_matrices": _json_value(self.confusion_matrices[m]),
-                "fit_time": _json_value(self.fit_times[m]),
-                "predict_time": _json_value(self.predict_times[m]),
-                "scores": {},
-            }
-            for metric in (*METRICS, *_SUMMARIES):
-                entry["scores"][metric] = {
-                    "folds": _json_value(self.fold_scores(metric)[m]),
-                    "mean": _json_value(self.mean_scores(metric)[m]),
-                    "std": _json_value(self.std_scores(metric)[m]),
-                }
-            if not np.isnan(self.confusion_matrices[m]).all():
-                for normalize in (None, "true"):
-                    mean, std = self.confusion_matrix(name, normalize=normalize)
-                    key = "mean_confusion_matrix" + ("_normalized" if normalize else "")
-                    entry[key] = {"mean": _json_value(mean), "std": _json_value(std)}
-            models[name] = entry
-        return {
-            "n_samples": self.n_samples,
-            "n_folds": self.n_folds,
-            "labels": self.labels.tolist(),
-            "classes": self.class_names.tolist(),
-            "zero_division": _json_value(self.zero_division),
-            "test_indices": [test.tolist() for test in self.test_indices],
-            "models": models,
-            "errors": [dict(e) for e in self.errors],
-        }
-
-    # -- plots -------------------------------------------------------------------
+        return _report.text_table(self, metrics, digits)
 
     def plot(self, metric="f1", *, ax=None, title=None):
         """Grouped bar chart of a per-class metric: classes along the axis, a bar per model.
@@ -436,16 +380,7 @@ class ComparisonResult:
         display : ~sklipo.metrics.PerClassScoreDisplay
             The drawn chart (error bars: standard deviation over folds).
         """
-        from sklipo.metrics import PerClassScoreDisplay
-
-        display = PerClassScoreDisplay(
-            self.mean_scores(metric),
-            errors=self.std_scores(metric),
-            model_names=self.model_names,
-            class_names=list(self.class_names),
-            metric=_HEADERS.get(metric, metric),
-        )
-        return display.plot(ax=ax, title=title)
+        return _report.plot_scores(self, metric, ax=ax, title=title)
 
     def plot_confusion_matrices(self, *, normalize="true", cmap="Blues"):
         """Draw each model's fold-averaged confusion matrix, side by side.
@@ -460,30 +395,10 @@ class ComparisonResult:
         Returns
         -------
         figure : matplotlib Figure
-            One panel per model (an empty panel for a model that failed on
-            every fold).
+            One panel per model (an empty panel for a model that ran on no
+            fold).
         """
-        import matplotlib.pyplot as plt
-
-        from sklipo.metrics import FoldConfusionMatrixDisplay
-
-        n_models, n_classes = len(self.model_names), len(self.labels)
-        size = 1.3 * n_classes + 1.5
-        figure, axes = plt.subplots(
-            1, n_models, figsize=(size * n_models, size), squeeze=False, layout="constrained"
-        )
-        for ax, model in zip(axes[0], self.model_names):
-            if np.isnan(self.confusion_matrices[self._model_index(model)]).all():
-                ax.set_title(f"{model}: failed")
-                ax.set_axis_off()
-                continue
-            mean, std = self.confusion_matrix(model, normalize=normalize)
-            FoldConfusionMatrixDisplay(mean, std=std, display_labels=self.class_names).plot(
-                ax=ax, cmap=cmap, colorbar=False, title=model
-            )
-        return figure
-
-    # -- report ------------------------------------------------------------------
+        return _report.plot_confusion_matrices(self, normalize=normalize, cmap=cmap)
 
     def save(self, directory, *, overwrite=False):
         """Write the report: Markdown, HTML, plots and a JSON of every number.
@@ -506,116 +421,12 @@ class ComparisonResult:
         path : pathlib.Path
             The report folder.
         """
-        import matplotlib.pyplot as plt
-
-        directory = Path(directory)
-        if directory.exists() and not directory.is_dir():
-            raise FileExistsError(f"'{directory}' exists and is not a folder.")
-        if directory.is_dir() and any(directory.iterdir()) and not overwrite:
-            raise FileExistsError(
-                f"The folder '{directory}' is not empty; choose another or pass "
-                "overwrite=True (--force on the command line) to write the report into it."
-            )
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / "results.json", "w", encoding="utf-8") as file:
-            json.dump(self.to_dict(), file, indent=1)
-        display = self.plot("f1", title="F1 per class (mean ± std over folds)")
-        display.figure_.savefig(directory / "f1.png", dpi=120, bbox_inches="tight")
-        plt.close(display.figure_)
-        figure = self.plot_confusion_matrices(normalize="true")
-        figure.savefig(directory / "confusion.png", dpi=120, bbox_inches="tight")
-        plt.close(figure)
-        (directory / "report.md").write_text(self._markdown(), encoding="utf-8")
-        (directory / "report.html").write_text(self._html(), encoding="utf-8")
-        return directory
-
-    def _pair_rows(self):
-        """Paired test of macro F1 for every pair of models."""
-        rows = []
-        for a, b in combinations(self.model_names, 2):
-            test = self.paired_test(a, b)
-            rows.append(
-                [
-                    f"{a} vs {b}",
-                    f"{test.mean_difference:+.3f}",
-                    f"{test.wins}/{test.n_folds}",
-                    "n/a" if np.isnan(test.p_value) else f"{test.p_value:.3f}",
-                ]
-            )
-        return rows
-
-    def _markdown(self):
-        header = ["class", *[_HEADERS[m] for m in METRICS], "support"]
-        lines = ["# Model comparison", "", self._intro(), ""]
-        for title, rows, summary in self._rows(METRICS, 3):
-            lines += [f"## {title}", "", _md_row(header), _md_row(["---"] * len(header))]
-            lines += [_md_row(row) for row in rows] + ["", summary, ""]
-        pairs = self._pair_rows()
-        if pairs:
-            lines += [
-                "## Paired tests (macro F1, corrected resampled t-test)",
-                "",
-                _md_row(["models", "mean difference", "wins", "p-value"]),
-                _md_row(["---"] * 4),
-                *[_md_row(row) for row in pairs],
-                "",
-            ]
-        lines += [
-            "## F1 per class",
-            "",
-            "![F1 per class](f1.png)",
-            "",
-            "## Confusion matrices (row-normalised, mean ± std over folds)",
-            "",
-            "![Confusion matrices](confusion.png)",
-            "",
-        ]
-        if self.errors:
-            lines += ["## Failures", ""] + [
-                f"- {e['model']} fold {e['fold'] + 1}: `{e['error']}`" for e in self.errors
-            ]
-        return "\n".join(lines) + "\n"
-
-    def _html(self):
-        escape = html.escape
-        header = ["class", *[_HEADERS[m] for m in METRICS], "support"]
-        parts = [
-            "<!DOCTYPE html>",
-            '<html><head><meta charset="utf-8"><title>Model comparison</title>',
-            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
-            "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ccc;"
-            "text-align:right}td:first-child,th:first-child{text-align:left}</style>",
-            "</head><body>",
-            "<h1>Model comparison</h1>",
-            f"<p>{escape(self._intro())}</p>",
-        ]
-        for title, rows, summary in self._rows(METRICS, 3):
-            parts += [f"<h2>{escape(title)}</h2>", _html_table(header, rows)]
-            parts.append(f"<p>{escape(summary)}</p>")
-        pairs = self._pair_rows()
-        if pairs:
-            parts += [
-                "<h2>Paired tests (macro F1, corrected resampled t-test)</h2>",
-                _html_table(["models", "mean difference", "wins", "p-value"], pairs),
-            ]
-        parts += [
-            "<h2>F1 per class</h2>",
-            '<img src="f1.png" alt="F1 per class">',
-            "<h2>Confusion matrices (row-normalised, mean ± std over folds)</h2>",
-            '<img src="confusion.png" alt="Confusion matrices">',
-        ]
-        if self.errors:
-            parts.append("<h2>Failures</h2><ul>")
-            parts += [
-                f"<li>{escape(e['model'])} fold {e['fold'] + 1}: <code>{escape(e['error'])}</code></li>"
-                for e in self.errors
-            ]
-            parts.append("</ul>")
-        parts.append("</body></html>")
-        return "\n".join(parts) + "\n"
+        return _report.save(self, directory, overwrite=overwrite)
 
     def __repr__(self):
         failed = f", {len(self.errors)} failed fits" if self.errors else ""
+        not_run = len(self.not_run())
+        failed += f", {not_run} fits not run" if not_run else ""
         return (
             f"ComparisonResult(models={self.model_names}, classes={self.class_names.tolist()}, "
             f"n_folds={self.n_folds}{failed})"
@@ -629,19 +440,3 @@ def _nan_reduce(function, scores):
     out = np.full(scores.shape[:-1], np.nan)
     out[~failed] = function(scores[~failed], axis=-1)
     return out
-
-
-def _count(value):
-    return "n/a" if np.isnan(value) else f"{value:.1f}"
-
-
-def _md_row(cells):
-    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-
-
-def _html_table(header, rows):
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"

@@ -17,8 +17,10 @@ from sklearn.pipeline import Pipeline
 
 import sklipo
 from sklipo._particles import ParticleSet, as_particle_set
+from sklipo.classifier import flat_steps
 from sklipo.compare import ComparisonResult
 from sklipo.deployment._files import write_atomic
+from sklipo.utils import json_ready
 
 __all__ = ["ModelVersionWarning", "card_path", "load", "load_card", "save"]
 
@@ -84,21 +86,6 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def _json_ready(value):
-    """`value` as plain JSON types; anything else as its repr."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return repr(value)
-
-
 def _qualified_name(obj):
     cls = type(obj)
     module = cls.__module__
@@ -117,26 +104,15 @@ def _describe_estimator(estimator):
             for name, step in estimator.steps
         ]
     elif hasattr(estimator, "get_params"):
-        entry["params"] = _json_ready(estimator.get_params(deep=False))
+        entry["params"] = json_ready(estimator.get_params(deep=False))
     return entry
-
-
-def _final_step(estimator):
-    while isinstance(estimator, Pipeline):
-        estimator = estimator.steps[-1][1]
-    return estimator
-
-
-def _first_step(estimator):
-    while isinstance(estimator, Pipeline):
-        estimator = estimator.steps[0][1]
-    return estimator
 
 
 def _input(estimator, X):
     """Channels the model takes and the input size of its network, if any."""
-    final = _final_step(estimator)
-    channels = getattr(_first_step(estimator), "n_channels_in_", None)
+    steps = flat_steps(estimator)
+    final = steps[-1][1]
+    channels = getattr(steps[0][1], "n_channels_in_", None)
     if channels is None and X is not None and _is_images(X):
         channels = as_particle_set(X).n_channels
     shape = getattr(final, "input_shape_", None)
@@ -156,7 +132,7 @@ def _is_images(X):
 
 
 def _range(values):
-    return [_json_ready(values.min()), _json_ready(values.max())]
+    return [json_ready(values.min()), json_ready(values.max())]
 
 
 def _data_summary(X, y):
@@ -197,7 +173,7 @@ def _cv_summary(cv_results):
     if isinstance(cv_results, ComparisonResult):
         data = cv_results.to_dict()
         del data["test_indices"]
-        return {"source": "sklipo.compare", **_json_ready(data)}
+        return {"source": "sklipo.compare", **json_ready(data)}
     if not isinstance(cv_results, dict):
         raise TypeError(
             "cv_results must be the dict of sklearn.model_selection.cross_validate, a "
@@ -211,18 +187,18 @@ def _cv_summary(cv_results):
         folds = np.asarray(value) if isinstance(value, (list, tuple, np.ndarray)) else None
         if folds is not None and folds.ndim == 1 and folds.dtype.kind in "biuf":
             summary[str(key)] = {
-                "mean": _json_ready(folds.mean()),
-                "std": _json_ready(folds.std()),
-                "folds": _json_ready(folds),
+                "mean": json_ready(folds.mean()),
+                "std": json_ready(folds.std()),
+                "folds": json_ready(folds),
             }
         else:
-            summary[str(key)] = _json_ready(value)
+            summary[str(key)] = json_ready(value)
     return summary
 
 
 def _classes(estimator):
     classes = getattr(estimator, "classes_", None)
-    return None if classes is None else _json_ready(np.asarray(classes))
+    return None if classes is None else json_ready(np.asarray(classes))
 
 
 def save(
@@ -328,7 +304,7 @@ def save(
         "input": _input(estimator, X),
         "training_data": _data_summary(X, y) if X is not None or y is not None else None,
         "cv_results": None if cv_results is None else _cv_summary(cv_results),
-        "metadata": None if metadata is None else _json_ready(metadata),
+        "metadata": None if metadata is None else json_ready(metadata),
     }
 
     def write_model(temp):

@@ -4,14 +4,22 @@
 
 from sklipo.metrics._confusion import fold_confusion_matrices, mean_confusion_matrix
 from sklipo.metrics._display import FoldConfusionMatrixDisplay, PerClassScoreDisplay
-from sklipo.metrics._per_class import per_class_metrics
+from sklipo.metrics._per_class import (
+    METRICS,
+    check_target_names,
+    metrics_from_confusion,
+    per_class_metrics,
+)
 from sklipo.metrics._scorers import per_class_scorers
 
 __all__ = [
     "FoldConfusionMatrixDisplay",
+    "METRICS",
     "PerClassScoreDisplay",
+    "check_target_names",
     "fold_confusion_matrices",
     "mean_confusion_matrix",
+    "metrics_from_confusion",
     "per_class_metrics",
     "per_class_scorers",
 ]

@@ -5,10 +5,10 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
+from sklearn.metrics import multilabel_confusion_matrix
 from sklearn.utils._param_validation import Options, validate_params
 
-__all__ = ["METRICS", "metrics_from_confusion", "per_class_metrics"]
+__all__ = ["METRICS", "check_target_names", "metrics_from_confusion", "per_class_metrics"]
 
 # The per-class metrics, in the order tables show them.
 METRICS = ("tpr", "tnr", "ppv", "npv", "f1")
@@ -23,14 +23,30 @@ def _ratio(numerator, denominator, zero_division):
     return out
 
 
+def _ratios(tn, fp, fn, tp, zero_division):
+    """The one-vs-rest metrics from the counts of each class."""
+    return {
+        "tpr": _ratio(tp, tp + fn, zero_division),
+        "tnr": _ratio(tn, tn + fp, zero_division),
+        "ppv": _ratio(tp, tp + fp, zero_division),
+        "npv": _ratio(tn, tn + fn, zero_division),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn, zero_division),
+        "support": np.asarray(tp + fn, dtype=float),
+    }
+
+
 def metrics_from_confusion(matrix, *, zero_division=0.0):
     """Compute the one-vs-rest metrics of each class from confusion matrices.
+
+    The counts follow as in :func:`~sklearn.metrics.multilabel_confusion_matrix`:
+    TP on the diagonal, FN the rest of the class's row, FP the rest of its
+    column, TN all other samples.
 
     Parameters
     ----------
     matrix : array-like of shape (..., n_classes, n_classes)
         Counts, rows true classes and columns predicted classes; leading
-        axes (folds, say) are kept.
+        axes (folds, say) are kept, and NaN matrices give NaN metrics.
     zero_division : {0.0, 1.0, np.nan}, default=0.0
         The value of a ratio whose denominator is zero.
 
@@ -38,23 +54,24 @@ def metrics_from_confusion(matrix, *, zero_division=0.0):
     -------
     metrics : dict of str to ndarray of shape (..., n_classes)
         ``"tpr"``, ``"tnr"``, ``"ppv"``, ``"npv"``, ``"f1"`` and ``"support"``.
+
+    See Also
+    --------
+    per_class_metrics : The same metrics from labels and predictions.
+
+    Examples
+    --------
+    >>> from sklipo.metrics import metrics_from_confusion
+    >>> metrics = metrics_from_confusion([[3, 1], [0, 2]])
+    >>> metrics["tpr"], metrics["ppv"]
+    (array([0.75, 1.  ]), array([1.        , 0.66666667]))
     """
     matrix = np.asarray(matrix, dtype=float)
     tp = np.diagonal(matrix, axis1=-2, axis2=-1)
-    support = matrix.sum(axis=-1)
-    predicted = matrix.sum(axis=-2)
-    total = matrix.sum(axis=(-2, -1))[..., None]
-    fn = support - tp
-    fp = predicted - tp
-    tn = total - tp - fn - fp
-    return {
-        "tpr": _ratio(tp, tp + fn, zero_division),
-        "tnr": _ratio(tn, tn + fp, zero_division),
-        "ppv": _ratio(tp, tp + fp, zero_division),
-        "npv": _ratio(tn, tn + fn, zero_division),
-        "f1": _ratio(2 * tp, 2 * tp + fp + fn, zero_division),
-        "support": support,
-    }
+    fn = matrix.sum(axis=-1) - tp
+    fp = matrix.sum(axis=-2) - tp
+    tn = matrix.sum(axis=(-2, -1))[..., None] - tp - fn - fp
+    return _ratios(tn, fp, fn, tp, zero_division)
 
 
 def _resolve_labels(y_true, y_pred, labels):
@@ -66,7 +83,28 @@ def _resolve_labels(y_true, y_pred, labels):
     return labels
 
 
-def _class_names(labels, target_names):
+def check_target_names(labels, target_names=None):
+    """Check the display names of the classes, one per label.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_classes,)
+        The classes as they appear in ``y``.
+    target_names : array-like of str of shape (n_classes,), default=None
+        Their display names, in the order of `labels`; None uses
+        ``str(label)``.
+
+    Returns
+    -------
+    names : ndarray of str of shape (n_classes,)
+        The display names.
+
+    Examples
+    --------
+    >>> from sklipo.metrics import check_target_names
+    >>> check_target_names([0, 1])
+    array(['0', '1'], dtype='<U1')
+    """
     if target_names is None:
         return np.array([str(label) for label in labels])
     target_names = np.asarray(target_names, dtype=str)
@@ -95,7 +133,8 @@ def per_class_metrics(
     """Per-class TPR, TNR, PPV, NPV, F1 and support, one class against the rest.
 
     Each class in turn is the positive class and all others the negative
-    one; the counts come from the multiclass confusion matrix:
+    one; the counts are those of
+    :func:`~sklearn.metrics.multilabel_confusion_matrix`:
 
     - TPR (recall, sensitivity) = TP / (TP + FN)
     - TNR (specificity) = TN / (TN + FP)
@@ -117,7 +156,8 @@ def per_class_metrics(
     labels : array-like of shape (n_classes,), default=None
         The classes, in table order. None takes the sorted classes found in
         `y_true` and `y_pred`. A class missing from both gets a support of 0
-        and `zero_division` for every ratio.
+        and `zero_division` for every ratio; samples of classes not listed
+        count as negatives of every listed class, as in scikit-learn.
     target_names : array-like of str of shape (n_classes,), default=None
         Display names of the classes, in the order of `labels`; None uses the
         labels themselves.
@@ -143,6 +183,9 @@ def per_class_metrics(
     See Also
     --------
     per_class_scorers : The same metrics as scorers for ``cross_validate``.
+    metrics_from_confusion : The same metrics from confusion matrices.
+    imblearn.metrics.sensitivity_specificity_support : TPR and TNR, with
+        0 for undefined values.
     sklearn.metrics.classification_report : PPV, TPR and F1 as text.
 
     Examples
@@ -164,9 +207,9 @@ def per_class_metrics(
             f"{y_true.shape} and {y_pred.shape}."
         )
     labels = _resolve_labels(y_true, y_pred, labels)
-    names = _class_names(labels, target_names)
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
-    metrics = metrics_from_confusion(matrix, zero_division=zero_division)
+    names = check_target_names(labels, target_names)
+    counts = multilabel_confusion_matrix(y_true, y_pred, labels=labels).reshape(-1, 4)
+    metrics = _ratios(*counts.T, zero_division)
     table = {"class": names, **{name: metrics[name] for name in METRICS}}
     table["support"] = metrics["support"].astype(int)
     if as_frame:

@@ -5,10 +5,10 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, make_scorer
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix, make_scorer
 from sklearn.utils._param_validation import Options, validate_params
 
-from sklipo.metrics._per_class import METRICS, _class_names, metrics_from_confusion
+from sklipo.metrics._per_class import METRICS, check_target_names, metrics_from_confusion
 
 __all__ = ["per_class_scorers"]
 
@@ -19,10 +19,10 @@ def _class_score(y_true, y_pred, *, metric, index, labels, zero_division):
     return float(metrics_from_confusion(matrix, zero_division=zero_division)[metric][index])
 
 
-def _macro_score(y_true, y_pred, *, metric, labels, zero_division):
-    """A metric averaged over the classes of `labels`, each counting the same."""
+def _f1_macro(y_true, y_pred, *, labels, zero_division):
+    """F1 averaged over the classes of `labels`, each counting the same."""
     matrix = confusion_matrix(y_true, y_pred, labels=labels)
-    return float(np.mean(metrics_from_confusion(matrix, zero_division=zero_division)[metric]))
+    return float(np.mean(metrics_from_confusion(matrix, zero_division=zero_division)["f1"]))
 
 
 @validate_params(
@@ -40,7 +40,8 @@ def per_class_scorers(labels=None, target_names=None, *, metrics=METRICS, zero_d
     Gives one scorer per metric and class, named ``"<metric>_<class name>"``
     (``"f1_uncertain"``, ``"tpr_empty"``), and two summaries over the
     classes: ``"f1_macro"`` (mean F1, each class counting the same) and
-    ``"balanced_accuracy"`` (mean TPR). Pass the dict as ``scoring`` to
+    ``"balanced_accuracy"`` (mean TPR over the classes present in the fold,
+    :func:`~sklearn.metrics.balanced_accuracy_score`). Pass the dict as ``scoring`` to
     :func:`~sklearn.model_selection.cross_validate`, or to
     :class:`~sklearn.model_selection.GridSearchCV` with ``refit`` naming the
     scorer to select by, e.g. ``refit="f1_uncertain"`` to tune for a rare
@@ -97,7 +98,7 @@ def per_class_scorers(labels=None, target_names=None, *, metrics=METRICS, zero_d
         raise ValueError(
             f"Unknown metric(s) {unknown}; choose from {', '.join(METRICS)}."
         )
-    names = [_safe_name(name) for name in _class_names(labels, target_names)]
+    names = [_safe_name(name) for name in check_target_names(labels, target_names)]
     if len(set(names)) < len(names):
         raise ValueError(f"The class names must differ; got {names}.")
     common = {"labels": labels, "zero_division": zero_division}
@@ -107,8 +108,8 @@ def per_class_scorers(labels=None, target_names=None, *, metrics=METRICS, zero_d
             scorers[f"{metric}_{name}"] = make_scorer(
                 _class_score, metric=metric, index=index, **common
             )
-    scorers["f1_macro"] = make_scorer(_macro_score, metric="f1", **common)
-    scorers["balanced_accuracy"] = make_scorer(_macro_score, metric="tpr", **common)
+    scorers["f1_macro"] = make_scorer(_f1_macro, **common)
+    scorers["balanced_accuracy"] = make_scorer(balanced_accuracy_score)
     return scorers
 
 

@@ -1,12 +1,17 @@
 """Tests of compare(): same folds, per-class numbers, failures kept apart."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 from sklearn.tree import DecisionTreeClassifier
 
 from sklipo import ParticleSet
@@ -20,11 +25,14 @@ NAMES = ["full", "uncertain", "empty"]
 
 
 class FailOnFold(ClassifierMixin, BaseEstimator):
-    """Logistic regression that raises when its training set holds sample 0."""
+    """Logistic regression that raises `error` when its training set holds sample 0."""
+
+    def __init__(self, error=RuntimeError):
+        self.error = error
 
     def fit(self, X, y):
         if np.any(np.all(X == _MARKER, axis=1)):
-            raise RuntimeError("diverged")
+            raise self.error("diverged")
         self.model_ = LogisticRegression(max_iter=1000).fit(X, y)
         self.classes_ = self.model_.classes_
         return self
@@ -68,13 +76,18 @@ def test_compare_same_splits_for_all_models():
 
 
 def test_compare_keeps_results_when_a_model_fails_on_one_fold():
-    """Check that a fold failure is reported with model and fold, the rest kept."""
+    """Check that a fold failure is warned about and kept with model and fold, the rest kept."""
     models = {"good": LogisticRegression(max_iter=1000), "flaky": FailOnFold()}
-    result = compare(models, X, Y, cv=3)
+    with pytest.warns(FitFailedWarning, match="Model 'flaky' failed on fold") as record:
+        result = compare(models, X, Y, cv=3)
     # Sample 0 is in the training set of the two folds that do not test it.
     failed = sorted(e["fold"] for e in result.errors)
     test_fold = next(k for k, t in enumerate(result.test_indices) if 0 in t)
     assert failed == sorted(set(range(3)) - {test_fold})
+    messages = [str(w.message) for w in record if w.category is FitFailedWarning]
+    assert [int(re.search(r"fold (\d) of 3", m)[1]) - 1 for m in messages] == failed
+    assert all("RuntimeError: diverged" in m for m in messages)
+    assert result.status[1, test_fold] == "ok" and (result.status[1, failed] == "failed").all()
     assert {e["model"] for e in result.errors} == {"flaky"}
     assert all("RuntimeError: diverged" in e["error"] for e in result.errors)
     assert "Traceback" in result.errors[0]["traceback"]
@@ -84,6 +97,68 @@ def test_compare_keeps_results_when_a_model_fails_on_one_fold():
     np.testing.assert_allclose(result.mean_scores("f1")[1], f1[1, test_fold])
     assert np.isnan(result.fit_times[1, failed]).all()
     assert "flaky fold" in result.table() and "1 of 3 folds ran" in result.table()
+
+
+def test_compare_interrupted_returns_finished_folds():
+    """Check that Ctrl-C keeps the folds that finished and marks the rest not run."""
+    models = {"good": LogisticRegression(max_iter=1000), "stops": FailOnFold(KeyboardInterrupt)}
+    # Unshuffled folds: sample 0 is tested in fold 1, so the model stops in fold 2.
+    with pytest.warns(UserWarning, match="Interrupted: returning the 4 of 6 fits"):
+        result = compare(models, X, Y, cv=KFold(3))
+    assert (result.status[0] == "ok").all()
+    assert result.status[1].tolist() == ["ok", "not run", "not run"]
+    assert result.errors == []
+    assert result.not_run() == [{"model": "stops", "fold": 1}, {"model": "stops", "fold": 2}]
+    assert np.isnan(result.fold_scores("f1")[1, 1:]).all()
+    assert not np.isnan(result.fold_scores("f1")[:, 0]).any()
+    assert "Not run (interrupted): stops fold 2, stops fold 3." in result.table()
+    assert "1 of 3 folds ran" in result.table()
+    assert result.to_dict()["models"]["stops"]["status"] == ["ok", "not run", "not run"]
+
+
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+def test_compare_balanced_accuracy_is_sklearns_on_each_fold(capsys):
+    """Check per-fold balanced accuracy, printed and stored, against balanced_accuracy_score."""
+    y = np.where(Y == 2, 1, Y)
+    y[:2] = 2  # class 2 only in the first test fold
+    cv = KFold(3)
+    models = {"logistic": LogisticRegression(max_iter=1000), "dummy": DummyClassifier()}
+    with pytest.warns(UserWarning, match="Class 'empty' is absent from the test set of fold"):
+        result = compare(models, X, y, cv=cv, target_names=NAMES, verbose=1)
+    printed = re.findall(r"(\w+) fold (\d)/3: balanced accuracy ([\d.]+)", capsys.readouterr().out)
+    scores = result.fold_scores("balanced_accuracy")
+    assert len(printed) == 6
+    for model, k, value in printed:
+        expected = scores[list(models).index(model), int(k) - 1]
+        assert float(value) == pytest.approx(expected, abs=5e-4)
+    for m, model in enumerate(models.values()):
+        for k, (train, test) in enumerate(cv.split(X, y)):
+            y_pred = clone(model).fit(X[train], y[train]).predict(X[test])
+            assert scores[m, k] == pytest.approx(balanced_accuracy_score(y[test], y_pred))
+
+
+def test_compare_warns_about_absent_classes_naming_the_folds():
+    """Check one warning per class missing from test folds, naming them."""
+    y = np.where(Y == 2, 1, Y)
+    y[:2] = 2
+    with pytest.warns(UserWarning) as record:
+        compare({"d": DummyClassifier()}, X, y, cv=KFold(3), target_names=NAMES)
+    messages = [str(w.message) for w in record if "absent" in str(w.message)]
+    assert messages == [
+        "Class 'empty' is absent from the test set of fold(s) 2, 3: balanced accuracy "
+        "leaves it out there, and its TPR is zero_division."
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compare({"d": DummyClassifier()}, X, Y, cv=3)
+
+
+def test_compare_n_jobs_gives_the_same_numbers():
+    """Check that parallel (model, fold) fits give the sequential result."""
+    models = {"logistic": LogisticRegression(max_iter=1000), "dummy": DummyClassifier()}
+    sequential = compare(models, X, Y, cv=3)
+    parallel = compare(models, X, Y, cv=3, n_jobs=2)
+    np.testing.assert_array_equal(parallel.confusion_matrices, sequential.confusion_matrices)
 
 
 def test_compare_on_particle_sets():

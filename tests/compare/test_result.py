@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 
 from sklipo.compare import compare
@@ -97,6 +98,20 @@ def test_result_save_writes_report(tmp_path):
     markdown = (out / "report.md").read_text()
     assert "![F1 per class](f1.png)" in markdown and "logistic vs dummy" in markdown
     assert "<table>" in (out / "report.html").read_text()
+    assert data["models"]["logistic"]["status"] == ["ok"] * 4 and data["not_run"] == []
+
+
+def test_result_markdown_and_html_show_the_same_rows(tmp_path):
+    """Check that every Markdown table row is an HTML table row too."""
+    out = RESULT.save(tmp_path / "report")
+    markdown = (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 2 * (1 + 3) + 2
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        tag = "th" if cells[0] in ("class", "models") else "td"
+        assert "".join(f"<{tag}>{cell}</{tag}>" for cell in cells) in page
 
 
 def test_result_save_refuses_non_empty_folder(tmp_path):
@@ -117,10 +132,12 @@ def test_result_json_null_for_failed_model(tmp_path):
         def fit(self, X, y):
             raise ValueError("no")
 
-    result = compare({"ok": DummyClassifier(), "broken": Broken()}, X, Y, cv=2)
+    with pytest.warns(FitFailedWarning, match="Model 'broken' failed on fold [12] of 2"):
+        result = compare({"ok": DummyClassifier(), "broken": Broken()}, X, Y, cv=2)
     data = result.to_dict()
     assert data["models"]["broken"]["scores"]["f1"]["mean"] == [None, None, None]
     assert len(data["errors"]) == 2
     assert "failed on every fold" in result.table()
+    assert data["models"]["broken"]["status"] == ["failed", "failed"]
     result.save(tmp_path / "r")
     json.loads((tmp_path / "r" / "results.json").read_text())

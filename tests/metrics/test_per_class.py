@@ -2,10 +2,14 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from imblearn.metrics import sensitivity_specificity_support
+from sklearn.metrics import (
+    confusion_matrix,
+    multilabel_confusion_matrix,
+    precision_recall_fscore_support,
+)
 
-from sklipo.metrics import per_class_metrics
-from sklipo.metrics._per_class import metrics_from_confusion
+from sklipo.metrics import METRICS, check_target_names, metrics_from_confusion, per_class_metrics
 
 rng = np.random.RandomState(0)
 Y_TRUE = rng.randint(0, 3, 300)
@@ -20,6 +24,45 @@ def test_per_class_metrics_match_sklearn():
     np.testing.assert_allclose(table["tpr"], recall)
     np.testing.assert_allclose(table["f1"], f1)
     np.testing.assert_array_equal(table["support"], support)
+
+
+def test_per_class_metrics_match_imblearn_and_multilabel_confusion_matrix():
+    """Check TPR, TNR and support against imblearn, and NPV against sklearn's counts."""
+    table = per_class_metrics(Y_TRUE, Y_PRED)
+    sensitivity, specificity, support = sensitivity_specificity_support(Y_TRUE, Y_PRED)
+    np.testing.assert_allclose(table["tpr"], sensitivity)
+    np.testing.assert_allclose(table["tnr"], specificity)
+    np.testing.assert_array_equal(table["support"], support)
+    tn, _, fn, _ = multilabel_confusion_matrix(Y_TRUE, Y_PRED).reshape(-1, 4).T
+    np.testing.assert_allclose(table["npv"], tn / (tn + fn))
+
+
+@pytest.mark.parametrize("zero_division", [0.0, 1.0, np.nan])
+@pytest.mark.parametrize(
+    "y_true, y_pred, labels",
+    [
+        (Y_TRUE, Y_PRED, None),
+        ([0, 0, 1, 2], [0, 0, 0, 0], [0, 1, 2, 3]),
+        (["a", "b", "b"], ["b", "b", "c"], ["c", "b", "a"]),
+    ],
+)
+def test_per_class_metrics_equal_metrics_from_confusion(y_true, y_pred, labels, zero_division):
+    """Check that the table from labels equals the one from the confusion matrix."""
+    table = per_class_metrics(y_true, y_pred, labels=labels, zero_division=zero_division)
+    labels = np.unique(np.concatenate([y_true, y_pred])) if labels is None else labels
+    expected = metrics_from_confusion(
+        confusion_matrix(y_true, y_pred, labels=labels), zero_division=zero_division
+    )
+    for metric in (*METRICS, "support"):
+        np.testing.assert_array_equal(table[metric], expected[metric])
+
+
+def test_check_target_names():
+    """Check the default names and the error on a wrong count."""
+    assert check_target_names([2, 5]).tolist() == ["2", "5"]
+    assert check_target_names([2, 5], ["x", "y"]).tolist() == ["x", "y"]
+    with pytest.raises(ValueError, match="one name per class: 2 classes"):
+        check_target_names([2, 5], ["x"])
 
 
 def test_per_class_metrics_tnr_npv_by_hand():
