@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sklipo.utils import describe_particle, n_channels
+
 __all__ = ["Particle", "ParticleSet", "as_particle_set"]
 
 
@@ -58,16 +60,13 @@ class Particle(NamedTuple):
 
 
 def _describe(ids, index):
-    """Name a sample in error messages by its position and id."""
-    if ids is None or str(ids[index]) == str(index):
-        return f"particle {index}"
-    return f"particle {index} (id {str(ids[index])!r})"
+    """Name sample `index` of `ids` (or of an id-less array) in error messages."""
+    return describe_particle(index, None if ids is None else ids[index])
 
 
-def _check_image(image, index, ids, channel_axis):
+def _check_image(image, where, channel_axis):
     """Validate one image and return it channel-last."""
     image = np.asarray(image)
-    where = _describe(ids, index)
     if image.dtype == object or not (
         np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)
     ):
@@ -103,10 +102,9 @@ def _check_image(image, index, ids, channel_axis):
     return image
 
 
-def _check_mask(mask, image, index, ids):
+def _check_mask(mask, image, where):
     """Validate one mask against its image and return it as booleans."""
     mask = np.asarray(mask)
-    where = _describe(ids, index)
     if mask.shape != image.shape[:2]:
         raise ValueError(
             f"The mask of {where} has shape {mask.shape}; it must match the image's "
@@ -140,6 +138,26 @@ def _check_pixel_size(pixel_size, n):
             f"where unknown; particle {bad[0]} has {float(values[bad[0]])!r}."
         )
     return values
+
+
+def _check_channels(images):
+    """Return the number of channels that all `images` share."""
+    channels = {n_channels(image) for image in images}
+    if len(channels) > 1:
+        raise ValueError(
+            f"All particles must have the same number of channels; found {sorted(channels)}."
+        )
+    return channels.pop()
+
+
+def _check_ids(ids, n):
+    """Return identifiers as a str array of length ``n``."""
+    ids = np.asarray(ids).astype(str)
+    if ids.shape != (n,):
+        raise ValueError(
+            f"ids must hold one identifier per particle ({n}); got shape {ids.shape}."
+        )
+    return ids
 
 
 class ParticleSet:
@@ -203,17 +221,10 @@ class ParticleSet:
         n = len(images)
         if n == 0:
             raise ValueError("A ParticleSet needs at least one particle; got 0 images.")
-        if ids is None:
-            ids = np.arange(n).astype(str)
-        else:
-            ids = np.asarray(ids).astype(str)
-            if ids.shape != (n,):
-                raise ValueError(
-                    f"ids must hold one identifier per particle ({n}); got shape "
-                    f"{ids.shape}."
-                )
+        ids = np.arange(n).astype(str) if ids is None else _check_ids(ids, n)
         checked_images = [
-            _check_image(image, i, ids, channel_axis) for i, image in enumerate(images)
+            _check_image(image, describe_particle(i, ids[i]), channel_axis)
+            for i, image in enumerate(images)
         ]
         if masks is None:
             checked_masks = [np.ones(im.shape[:2], dtype=bool) for im in checked_images]
@@ -223,64 +234,95 @@ class ParticleSet:
                     f"Got {n} images but {len(masks)} masks; each image needs one mask."
                 )
             checked_masks = [
-                _check_mask(mask, image, i, ids)
+                _check_mask(mask, image, describe_particle(i, ids[i]))
                 for i, (mask, image) in enumerate(zip(masks, checked_images))
             ]
-        channels = {1 if im.ndim == 2 else im.shape[2] for im in checked_images}
-        if len(channels) > 1:
-            raise ValueError(
-                "All particles must have the same number of channels; found "
-                f"{sorted(channels)}."
-            )
         self._set_fields(
             _object_array(checked_images),
             _object_array(checked_masks),
             _check_pixel_size(pixel_size, n),
             ids,
-            channels.pop(),
+            _check_channels(checked_images),
         )
 
-    def _set_fields(self, images, masks, pixel_size, ids, n_channels):
+    def _set_fields(self, images, masks, pixel_size, ids, channels):
         self._images = images
         self._masks = masks
         self._pixel_size = pixel_size
         self._ids = ids
-        self._n_channels = n_channels
+        self._n_channels = channels
 
     @classmethod
-    def _from_checked(cls, images, masks, pixel_size, ids, n_channels):
+    def _from_checked(cls, images, masks, pixel_size, ids, channels):
         """Build a set from fields that are already validated (no copies)."""
         particles = cls.__new__(cls)
-        particles._set_fields(images, masks, pixel_size, ids, n_channels)
+        particles._set_fields(images, masks, pixel_size, ids, channels)
         return particles
 
-    def replace(self, *, images=None, masks=None):
-        """Return a set with new images and/or masks and the same pixel sizes and ids.
+    def replace(self, *, images=None, masks=None, pixel_size=None, ids=None):
+        """Return a copy with some of the images, masks, pixel sizes and ids replaced.
 
-        Transformers use it to return their output without validating again.
+        Transformers and samplers use it to return their output without
+        validating every pixel again: only the number of items, the shapes of
+        the masks against the images and the number of channels are checked.
 
         Parameters
         ----------
         images : sequence of ndarray, default=None
-            New channel-last images, one per particle; None keeps the current ones.
+            New channel-last images, one per particle, all with the same number
+            of channels; None keeps the current ones.
         masks : sequence of ndarray, default=None
-            New boolean masks matching the images; None keeps the current ones.
+            New boolean masks, one per particle, matching the images' height
+            and width; None keeps the current ones.
+        pixel_size : float or array-like of shape (n,), default=None
+            New nanometres per pixel, NaN where unknown; None keeps the current
+            ones.
+        ids : array-like of shape (n,), default=None
+            New identifiers; None keeps the current ones.
 
         Returns
         -------
         particles : ParticleSet
+            A new set; what is not replaced is shared with this one.
+
+        Raises
+        ------
+        ValueError
+            If a replacement has the wrong length, a mask does not match its
+            image, or the images differ in their number of channels.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklipo import ParticleSet
+        >>> X = ParticleSet([np.zeros((40, 40)), np.ones((60, 52))])
+        >>> X.replace(ids=["a", "b"], pixel_size=0.8)
+        ParticleSet(2 particles, 40x40 to 60x52 px, 1 channel, 0.8 nm/px)
         """
-        images = self._images if images is None else _object_array(images)
-        masks = self._masks if masks is None else _object_array(masks)
-        if len(images) != len(self) or len(masks) != len(self):
+        n = len(self)
+        new_images = self._images if images is None else _object_array(images)
+        new_masks = self._masks if masks is None else _object_array(masks)
+        new_ids = self._ids if ids is None else _check_ids(ids, n)
+        if len(new_images) != n or len(new_masks) != n:
             raise ValueError(
-                f"replace needs {len(self)} images and masks; got {len(images)} and "
-                f"{len(masks)}."
+                f"replace needs one image and one mask per particle ({n}); got "
+                f"{len(new_images)} images and {len(new_masks)} masks."
             )
-        n_channels = self._n_channels
-        if len(images):
-            n_channels = 1 if images[0].ndim == 2 else images[0].shape[2]
-        return self._from_checked(images, masks, self._pixel_size, self._ids, n_channels)
+        if images is not None or masks is not None:
+            for i, (image, mask) in enumerate(zip(new_images, new_masks)):
+                if mask.shape != image.shape[:2]:
+                    raise ValueError(
+                        f"The mask of {describe_particle(i, new_ids[i])} has shape "
+                        f"{mask.shape}; it must match the image's height and width "
+                        f"{image.shape[:2]}."
+                    )
+        return self._from_checked(
+            new_images,
+            new_masks,
+            self._pixel_size if pixel_size is None else _check_pixel_size(pixel_size, n),
+            new_ids,
+            self._n_channels if images is None or n == 0 else _check_channels(new_images),
+        )
 
     @property
     def images(self):

@@ -159,6 +159,40 @@ def test_particle_set_stack_and_concatenate():
         ParticleSet.concatenate([X, _particles(2, channels=2)])
 
 
+def test_particle_set_replace_swaps_fields_and_shares_the_rest():
+    """Check that replace changes only what it is given and copies no pixels."""
+    X = _particles(4)
+    images = [im[1:, 1:] for im in X.images]
+    masks = [m[1:, 1:] for m in X.masks]
+    new = X.replace(images=images, masks=masks, pixel_size=2.0, ids=list("abcd"))
+    assert new is not X and all(a is b for a, b in zip(new.images, images))
+    np.testing.assert_array_equal(new.pixel_size, 2.0)
+    assert list(new.ids) == list("abcd")
+    renamed = X.replace(ids=list("wxyz"))
+    assert renamed.images is X.images and renamed.masks is X.masks
+    assert renamed.pixel_size is X.pixel_size and list(X.ids) == [f"p{i}" for i in range(4)]
+    assert X.replace(images=[np.dstack([im, im]) for im in X.images]).n_channels == 2
+    assert len(X[[]].replace(ids=[])) == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"images": [np.zeros((4, 4))]}, r"one image and one mask per particle \(2\); got 1 images"),
+        ({"masks": [np.ones((4, 4), bool)] * 3}, "got 2 images and 3 masks"),
+        ({"masks": [np.ones((4, 4), bool), np.ones((5, 4), bool)]}, r"mask of particle 1 \(id 'b'\) has shape \(5, 4\)"),
+        ({"images": [np.zeros((4, 4)), np.zeros((4, 4, 2))]}, r"same number of channels; found \[1, 2\]"),
+        ({"pixel_size": [1.0, -1.0]}, "particle 1 has -1.0"),
+        ({"ids": ["a"]}, "one identifier per particle"),
+    ],
+)
+def test_particle_set_replace_bad_input(kwargs, match):
+    """Check that replace refuses fields that do not fit the set."""
+    X = ParticleSet([np.zeros((4, 4)), np.zeros((4, 4))], ids=["a", "b"])
+    with pytest.raises(ValueError, match=match):
+        X.replace(**kwargs)
+
+
 def test_particle_set_refuses_array_conversion():
     """Check that NumPy conversion fails with advice instead of a ragged array."""
     with pytest.raises(TypeError, match="Resize"):

@@ -5,9 +5,9 @@
 import math
 from numbers import Real
 
-import torch
 from sklearn.base import BaseEstimator
-from torch.nn import functional as F
+
+from sklipo.utils import check_range
 
 __all__ = ["Augmentation"]
 
@@ -98,17 +98,7 @@ class Augmentation(BaseEstimator):
                 raise ValueError(
                     f"Augmentation's `{name}` must be a non-negative number; got {value!r}."
                 )
-        zoom = self.zoom
-        if (
-            not isinstance(zoom, (tuple, list))
-            or len(zoom) != 2
-            or not all(isinstance(z, Real) and z > 0 for z in zoom)
-            or zoom[0] > zoom[1]
-        ):
-            raise ValueError(
-                "Augmentation's `zoom` must be a (low, high) pair of positive numbers "
-                f"with low <= high; got {zoom!r}."
-            )
+        check_range(self.zoom, "Augmentation's `zoom`", low=0, closed="neither", allow_equal=True)
         for name in ("horizontal_flip", "vertical_flip"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(
@@ -127,6 +117,7 @@ class Augmentation(BaseEstimator):
 
     def _draw_matrices(self, n, generator):
         """Per-image 2x2 linear maps and shifts (fractions of the size), on CPU."""
+        import torch
 
         def uniform(low, high):
             return low + (high - low) * torch.rand(n, generator=generator, dtype=torch.float64)
@@ -172,6 +163,11 @@ class Augmentation(BaseEstimator):
         -------
         X_augmented : torch.Tensor of shape (n, C, H, W)
         """
+        # torch is imported here, so that importing the samplers, which take an
+        # Augmentation as a parameter, does not need it.
+        import torch
+        from torch.nn import functional as F
+
         self._check_params()
         if not isinstance(X, torch.Tensor) or X.ndim != 4 or not X.is_floating_point():
             raise ValueError(

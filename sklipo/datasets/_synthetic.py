@@ -11,6 +11,7 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sklipo._particles import ParticleSet
+from sklipo.utils import bounding_box
 
 __all__ = ["LIPOSOME_CLASSES", "make_liposomes"]
 
@@ -745,14 +746,7 @@ def _cut_out(canvas, mask, index, surrounding, out_dtype, images, masks):
     if scale != 1.0:
         canvas = np.rint(canvas * np.float32(scale))
     canvas = canvas.astype(out_dtype, copy=False)
-    rows = mask.any(axis=2)
-    cols = mask.any(axis=1)
-    size = mask.shape[1]
-    top = rows.argmax(axis=1) - surrounding
-    bottom = size - rows[:, ::-1].argmax(axis=1) + surrounding
-    left = cols.argmax(axis=1) - surrounding
-    right = size - cols[:, ::-1].argmax(axis=1) + surrounding
     for k, i in enumerate(index):
-        box = (slice(top[k], bottom[k]), slice(left[k], right[k]))
+        box = bounding_box(mask[k], surrounding)
         images[i] = canvas[k][box].copy()
         masks[i] = mask[k][box].copy()

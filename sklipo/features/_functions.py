@@ -20,6 +20,7 @@ import numpy as np
 from skimage.measure import moments_normalized, perimeter_crofton
 
 from sklipo.features._measure import RADIAL_EXTENT, SNR_HALF_WIDTH, _binned_means, _ParticleMeasure
+from sklipo.utils import check_range
 
 __all__ = [
     "area",
@@ -360,6 +361,7 @@ def edge_profile(image, mask, pixel_size, *, n_bins=N_PROFILE_BINS, distance_ran
         Mean intensity per bin, in background standard deviations.
     """
     pixel_size = _check_pixel_size(pixel_size, "edge_profile")
+    distance_range = check_range(distance_range, "distance_range")
     reach = max(0.0, -distance_range[0] / pixel_size)
     m = _ParticleMeasure(image, mask, pixel_size, reach)
     return _per_channel(_edge_profile(m, n_bins, distance_range).reshape(-1, n_bins), image)
@@ -422,6 +424,7 @@ def intensity_histogram(image, mask, *, value_range=HISTOGRAM_RANGE):
     histogram : ndarray of shape (32,) or (C, 32)
         Fraction of the particle's pixels in each bin.
     """
+    value_range = check_range(value_range, "value_range")
     m = _ParticleMeasure(image, mask)
     return _per_channel(_histogram(m, value_range).reshape(-1, N_HISTOGRAM_BINS), image)
 

@@ -18,6 +18,8 @@ from scipy.spatial import ConvexHull, QhullError
 from scipy.spatial.distance import pdist
 from skimage.measure import moments_central
 
+from sklipo.utils import bounding_box
+
 __all__ = ["RADIAL_EXTENT", "SNR_HALF_WIDTH", "standardize_intensity"]
 
 #: The radial profile covers distances from the centroid up to this multiple of
@@ -125,10 +127,8 @@ class _ParticleMeasure:
 
     @cached_property
     def bbox(self):
-        """(row_start, row_stop, col_start, col_stop) of the mask."""
-        rows = np.flatnonzero(self.mask.any(axis=1))
-        cols = np.flatnonzero(self.mask.any(axis=0))
-        return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        """(rows, cols) slices of the mask's bounding box."""
+        return bounding_box(self.mask)
 
     @cached_property
     def shape_mask(self):
@@ -137,8 +137,7 @@ class _ParticleMeasure:
         The padding makes the image edge count as outline where a particle
         touches it, for perimeter and contours.
         """
-        r0, r1, c0, c1 = self.bbox
-        return np.pad(self.mask[r0:r1, c0:c1], 1)
+        return np.pad(self.mask[self.bbox], 1)
 
     @cached_property
     def area_px(self):
@@ -181,9 +180,9 @@ class _ParticleMeasure:
     @cached_property
     def centroid(self):
         """(row, col) of the mask's centre of mass in image coordinates."""
-        r0, _, c0, _ = self.bbox
         rows, cols = np.nonzero(self.shape_mask)
-        return r0 - 1 + rows.mean(), c0 - 1 + cols.mean()
+        box_rows, box_cols = self.bbox
+        return box_rows.start - 1 + rows.mean(), box_cols.start - 1 + cols.mean()
 
     @cached_property
     def equivalent_radius(self):
@@ -194,14 +193,14 @@ class _ParticleMeasure:
     def window(self):
         """Slices of the image that the distance-based features need."""
         height, width = self.mask.shape
-        r0, r1, c0, c1 = self.bbox
+        rows, cols = self.bbox
         reach = int(np.ceil(max(self.reach_px, SNR_HALF_WIDTH))) + 1
         radius = RADIAL_EXTENT * self.equivalent_radius + 1
         cy, cx = self.centroid
-        top = max(0, min(r0 - reach, int(np.floor(cy - radius))))
-        bottom = min(height, max(r1 + reach, int(np.ceil(cy + radius)) + 1))
-        left = max(0, min(c0 - reach, int(np.floor(cx - radius))))
-        right = min(width, max(c1 + reach, int(np.ceil(cx + radius)) + 1))
+        top = max(0, min(rows.start - reach, int(np.floor(cy - radius))))
+        bottom = min(height, max(rows.stop + reach, int(np.ceil(cy + radius)) + 1))
+        left = max(0, min(cols.start - reach, int(np.floor(cx - radius))))
+        right = min(width, max(cols.stop + reach, int(np.ceil(cx + radius)) + 1))
         return slice(top, bottom), slice(left, right)
 
     @cached_property

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklipo._particles import _describe, as_particle_set
+from sklipo._particles import as_particle_set
 from sklipo.features._functions import (
     EDGE_RANGE_NM,
     FEATURES,
@@ -18,6 +18,7 @@ from sklipo.features._functions import (
     N_PROFILE_BINS,
 )
 from sklipo.features._measure import _ParticleMeasure
+from sklipo.utils import check_range, describe_particle
 
 __all__ = ["ParticleFeatures"]
 
@@ -174,8 +175,8 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         features = self._check_features()
-        _check_range(self.edge_range_nm, "edge_range_nm")
-        _check_range(self.histogram_range, "histogram_range")
+        check_range(self.edge_range_nm, "edge_range_nm")
+        check_range(self.histogram_range, "histogram_range")
         X = as_particle_set(X)
         self._pixel_sizes(X, features)
         self.features_ = features
@@ -279,7 +280,7 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
         if in_nm and missing.size:
             raise ValueError(
                 f"The feature(s) {in_nm} are measured in nanometres and need a pixel "
-                f"size, but {_describe(X.ids, missing[0])} has none "
+                f"size, but {describe_particle(missing[0], X.ids[missing[0]])} has none "
                 f"({missing.size} of {len(X)} particles lack one). Give the "
                 "ParticleSet a pixel_size, set pixel_size_nm, or leave these "
                 "features out."
@@ -287,25 +288,12 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
         return pixel_sizes
 
 
-def _check_range(value, name):
-    """Check a (low, high) parameter."""
-    values = np.asarray(value, dtype=object)
-    if not (
-        values.shape == (2,)
-        and all(isinstance(v, Real) and np.isfinite(v) for v in values)
-        and values[0] < values[1]
-    ):
-        raise ValueError(
-            f"{name} must be two finite numbers (low, high) with low < high; got {value!r}."
-        )
-
-
 def _batch_features(images, masks, pixel_sizes, ids, offset, features, params):
     """Feature rows of a batch of particles starting at position ``offset``."""
     low = params["edge_range_nm"][0]
     blocks = []
     for i, (image, mask, pixel_size, id_) in enumerate(zip(images, masks, pixel_sizes, ids)):
-        where = f"particle {offset + i}" + ("" if id_ == str(offset + i) else f" (id {str(id_)!r})")
+        where = describe_particle(offset + i, id_)
         reach = max(0.0, -low / pixel_size) if "edge_profile" in features else 0.0
         measure = _ParticleMeasure(image, mask, pixel_size, reach, where)
         try:

@@ -9,19 +9,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sklipo._particles import as_particle_set
+from sklipo.utils import bounding_box
 
 __all__ = ["CropParticle"]
-
-
-def _bounding_box(mask, margin):
-    """Return the slices of the smallest box holding `mask`, grown by `margin`."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    height, width = mask.shape
-    return (
-        slice(max(rows[0] - margin, 0), min(rows[-1] + 1 + margin, height)),
-        slice(max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, width)),
-    )
 
 
 def _background_value(image, mask):
@@ -135,7 +125,7 @@ class CropParticle(TransformerMixin, BaseEstimator):
             return particles
         images, masks = [], []
         for image, mask in zip(particles.images, particles.masks):
-            box = _bounding_box(mask, self.margin)
+            box = bounding_box(mask, self.margin)
             crop, crop_mask = image[box], mask[box]
             if self.mode == "masked":
                 fill = _background_value(image, mask) if self.fill == "background" else self.fill

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sklipo._particles import as_particle_set
+from sklipo.utils import check_range, n_channels
 
 __all__ = ["IntensityNormalizer"]
 
@@ -18,18 +19,16 @@ _QUANTILE_SAMPLE_PER_IMAGE = 4096
 
 def _pixels(image):
     """View an (H, W) or (H, W, C) image as (pixels, channels), in float64."""
-    channels = 1 if image.ndim == 2 else image.shape[2]
-    return image.reshape(-1, channels).astype(np.float64, copy=False)
+    return image.reshape(-1, n_channels(image)).astype(np.float64, copy=False)
 
 
 def _check_quantile_range(quantile_range):
-    low, high = quantile_range
-    if not 0 <= low < high <= 100:
-        raise ValueError(
-            "The 'quantile_range' parameter of IntensityNormalizer must be a pair "
-            f"(low, high) with 0 <= low < high <= 100. Got {quantile_range!r} instead."
-        )
-    return low, high
+    return check_range(
+        quantile_range,
+        "The 'quantile_range' parameter of IntensityNormalizer",
+        low=0,
+        high=100,
+    )
 
 
 def _statistics(pixels, method, quantile_range):

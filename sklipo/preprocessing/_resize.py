@@ -2,11 +2,10 @@
 
 # License: BSD 3 clause
 
+from functools import lru_cache
 from numbers import Integral
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 
@@ -28,34 +27,86 @@ def _target_size(size):
     return tuple(int(s) for s in size)
 
 
-def _pad_to_aspect(batch, aspect):
-    """Pad a (b, C, H, W) batch evenly to height/width == `aspect`.
+@lru_cache(maxsize=512)
+def _interpolation_matrix(in_size, out_size, antialias):
+    """Return the (out_size, in_size) float32 matrix of a linear 1-D resize.
 
-    The padding takes each image's border median (per channel), so a masked
-    particle is surrounded by its own fill value and a raw cut-out by its ice.
+    The weights of ``torch.nn.functional.interpolate(mode="bilinear",
+    align_corners=False)``: pixel centres are aligned, and with `antialias`
+    the triangle filter is widened by the shrink factor (as in Pillow), so
+    every input pixel contributes. Each row sums to one.
+    """
+    scale = in_size / out_size
+    centre = scale * (np.arange(out_size) + 0.5)
+    if antialias:
+        support = scale if scale >= 1.0 else 1.0
+        inverse = 1.0 / scale if scale >= 1.0 else 1.0
+        start = np.maximum((centre - support + 0.5).astype(int), 0)
+        stop = np.minimum((centre + support + 0.5).astype(int), in_size)
+        source = np.arange(in_size)
+        weights = np.clip(1.0 - np.abs((source + 0.5 - centre[:, None]) * inverse), 0.0, None)
+        weights[(source < start[:, None]) | (source >= stop[:, None])] = 0.0
+        weights /= weights.sum(axis=1, keepdims=True)
+    else:
+        position = np.maximum(centre - 0.5, 0.0)
+        low = np.minimum(position.astype(int), in_size - 1)
+        high = np.minimum(low + 1, in_size - 1)
+        fraction = np.clip(position - low, 0.0, 1.0)
+        weights = np.zeros((out_size, in_size))
+        rows = np.arange(out_size)
+        np.add.at(weights, (rows, low), 1.0 - fraction)
+        np.add.at(weights, (rows, high), fraction)
+    weights = weights.astype(np.float32)
+    weights.flags.writeable = False
+    return weights
+
+
+def _padded_size(height, width, aspect):
+    """The smallest (height, width) with height/width == `aspect` holding the image."""
+    if height / width < aspect:
+        return round(width * aspect), width
+    return height, round(height / aspect)
+
+
+def _resize_batch(batch, size, keep_aspect, anti_aliasing):
+    """Resize a (b, C, H, W) float32 batch of equal-size images to `size`.
+
+    With `keep_aspect`, each image is first padded evenly to the output's
+    aspect ratio with its border median (per channel), so a masked particle
+    is surrounded by its own fill value and a raw cut-out by its ice. The
+    padding is folded into the interpolation: the padded image is the median
+    plus the zero-padded ``batch - median``, and each interpolation matrix
+    keeps only its columns over the image.
     """
     height, width = batch.shape[-2:]
-    if height / width < aspect:
-        new_height, new_width = round(width * aspect), width
-    else:
-        new_height, new_width = height, round(height / aspect)
-    if (new_height, new_width) == (height, width):
+    out_height, out_width = size
+    padded = _padded_size(height, width, out_height / out_width) if keep_aspect else (height, width)
+    if padded == (out_height, out_width) == (height, width):
         return batch
-    border = torch.cat(
-        [batch[..., 0, :], batch[..., -1, :], batch[..., :, 0], batch[..., :, -1]], dim=-1
-    )
-    value = border.median(dim=-1).values[..., None, None]
-    top, left = (new_height - height) // 2, (new_width - width) // 2
-    pad = (left, new_width - width - left, top, new_height - height - top)
-    return F.pad(batch - value, pad) + value
+    antialias = bool(anti_aliasing and (padded[0] > out_height or padded[1] > out_width))
+    top, left = (padded[0] - height) // 2, (padded[1] - width) // 2
+    rows = _interpolation_matrix(padded[0], out_height, antialias)[:, top : top + height]
+    cols = _interpolation_matrix(padded[1], out_width, antialias)[:, left : left + width]
+    value = np.float32(0.0)
+    if padded != (height, width):
+        border = np.concatenate(
+            [batch[..., 0, :], batch[..., -1, :], batch[..., :, 0], batch[..., :, -1]], axis=-1
+        )
+        # The lower of the two middle values for an even count, as torch.median.
+        middle = (border.shape[-1] - 1) // 2
+        value = np.partition(border, middle, axis=-1)[..., middle, None, None]
+        batch = batch - value
+    # One matrix product over all rows of the batch, then one per image.
+    across = (batch.reshape(-1, width) @ cols.T).reshape(*batch.shape[:-1], out_width)
+    return value + rows @ across
 
 
 class Resize(TransformerMixin, BaseEstimator):
     """Resize particles to one fixed size, ready for a network.
 
-    Particles of equal size are resized together as one batch
-    (``torch.nn.functional.interpolate``, bilinear), so the cost grows with
-    the number of distinct sizes, not with a Python loop over pixels.
+    Particles of equal size are resized together as one batch, by two matrix
+    products with the weights of bilinear interpolation, so the cost grows
+    with the number of distinct sizes, not with a Python loop over pixels.
 
     Parameters
     ----------
@@ -84,6 +135,11 @@ class Resize(TransformerMixin, BaseEstimator):
     Intensities are converted to float32 but not rescaled; integer images
     keep their values (0..65535 for 16-bit data). Masks are dropped: use
     ``CropParticle(mode="masked")`` first to bake them into the pixels.
+
+    The weights are those of ``torch.nn.functional.interpolate`` in
+    ``"bilinear"`` mode (with ``antialias=True`` when shrinking), so the
+    output matches the networks' own resizing to float32 precision; torch is
+    not needed.
 
     Examples
     --------
@@ -148,23 +204,10 @@ class Resize(TransformerMixin, BaseEstimator):
         bounds = np.cumsum(np.bincount(groups.ravel(), minlength=len(shapes)))[:-1]
         for members in np.split(order, bounds):
             batch = np.stack([particles.images[i] for i in members]).astype(np.float32)
-            if batch.ndim == 3:
-                batch = batch[:, None]
-            else:
-                batch = np.moveaxis(batch, -1, 1)
-            batch = torch.from_numpy(np.ascontiguousarray(batch))
-            if self.keep_aspect:
-                batch = _pad_to_aspect(batch, height / width)
-            if batch.shape[-2:] != (height, width):
-                shrinking = batch.shape[-2] > height or batch.shape[-1] > width
-                batch = F.interpolate(
-                    batch,
-                    size=(height, width),
-                    mode="bilinear",
-                    align_corners=False,
-                    antialias=bool(self.anti_aliasing and shrinking),
-                )
-            out[members] = batch.numpy()
+            batch = batch[:, None] if batch.ndim == 3 else np.moveaxis(batch, -1, 1)
+            out[members] = _resize_batch(
+                batch, (height, width), self.keep_aspect, self.anti_aliasing
+            )
         return out
 
     def __sklearn_tags__(self):

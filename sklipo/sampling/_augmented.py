@@ -3,7 +3,6 @@
 # License: BSD 3 clause
 
 import numpy as np
-import torch
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from sklearn.utils import check_random_state
@@ -35,14 +34,21 @@ def _batches(sizes):
     yield order[start:]
 
 
+def _warp(augmentation, batch, generator, sizes=None):
+    """Apply `augmentation` to a float32 (n, C, H, W) array; return an array."""
+    import torch  # here, so that `import sklipo.sampling` works without torch
+
+    sizes = None if sizes is None else torch.from_numpy(sizes)
+    return augmentation(torch.from_numpy(batch), sizes=sizes, generator=generator).numpy()
+
+
 def _augment_stack(images, augmentation, generator):
     """Augment an (n, H, W) or (n, C, H, W) stack; same shape and dtype."""
     flat = images if images.ndim == 4 else images[:, None]
     out = np.empty(flat.shape, dtype=images.dtype)
     per_batch = max(1, _BATCH_PIXELS // int(np.prod(flat.shape[1:])))
     for start in range(0, len(flat), per_batch):
-        batch = torch.from_numpy(flat[start : start + per_batch].astype(np.float32))
-        warped = augmentation(batch, generator=generator).numpy()
+        warped = _warp(augmentation, flat[start : start + per_batch].astype(np.float32), generator)
         out[start : start + per_batch] = cast_like(warped, images.dtype)
     return out.reshape(images.shape)
 
@@ -67,9 +73,7 @@ def _augment_particles(particles, augmentation, generator):
             # Edge padding: what Augmentation's "border" fill reads outside the image.
             canvas[row, :channels] = np.pad(image, pad + ((0, 0),), mode="edge").transpose(2, 0, 1)
             canvas[row, channels] = np.pad(particles.masks[i], pad)
-        warped = augmentation(
-            torch.from_numpy(canvas), sizes=torch.from_numpy(sizes[batch]), generator=generator
-        ).numpy()
+        warped = _warp(augmentation, canvas, generator, sizes[batch])
         for row, i in enumerate(batch):
             h, w = sizes[i]
             image = warped[row, :channels, :h, :w].transpose(1, 2, 0)
@@ -178,16 +182,15 @@ class AugmentedOverSampler(BaseOverSampler):
         copied = sources[len(X) :]
         if copied.size == 0:
             return X, y
+        import torch  # lazily, as in _warp
+
         augmentation = Augmentation() if self.augment == "study" else self.augment
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         if isinstance(X, ParticleSet):
             originals = X[copied]
             images, masks = _augment_particles(originals, augmentation, generator)
-            new = originals.replace(images=images, masks=masks)
-            ids = np.array([f"{source}#aug{k}" for k, source in enumerate(new.ids)])
-            new = ParticleSet._from_checked(
-                new.images, new.masks, new.pixel_size, ids, new.n_channels
-            )
+            ids = [f"{source}#aug{k}" for k, source in enumerate(originals.ids)]
+            new = originals.replace(images=images, masks=masks, ids=ids)
             X_res = ParticleSet.concatenate([X, new])
         else:
             X_res = np.concatenate([X, _augment_stack(X[copied], augmentation, generator)])

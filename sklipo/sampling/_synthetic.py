@@ -203,10 +203,11 @@ class SyntheticOverSampler(BaseOverSampler):
             images.append(cast_like(image, reference.image.dtype))
             mask = resize(particle.mask, shape, order=0, anti_aliasing=False)
             masks.append(mask if mask.any() else resize(particle.mask.astype(float), shape) > 0)
-        matched = synthetic.replace(images=images, masks=masks)
-        ids = np.array([f"synthetic-{name}-{k}" for k in range(len(synthetic))])
-        return ParticleSet._from_checked(
-            matched.images, matched.masks, references.pixel_size, ids, 1
+        return synthetic.replace(
+            images=images,
+            masks=masks,
+            pixel_size=references.pixel_size,
+            ids=[f"synthetic-{name}-{k}" for k in range(len(synthetic))],
         )
 
     def _match_stack(self, synthetic, references):

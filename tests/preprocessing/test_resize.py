@@ -72,3 +72,36 @@ def test_resize_bad_size(size):
     """Check that a malformed size is refused with the parameter's name."""
     with pytest.raises((ValueError, TypeError), match="'size' parameter of Resize"):
         Resize(size).fit(np.zeros((2, 8, 8)))
+
+
+@pytest.mark.parametrize("keep_aspect", [True, False])
+@pytest.mark.parametrize("anti_aliasing", [True, False])
+@pytest.mark.parametrize("size", [28, (20, 36), 64])
+def test_resize_matches_torch_interpolate(size, keep_aspect, anti_aliasing):
+    """Check that the weights are torch's bilinear (and antialiased) interpolation."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.RandomState(RND_SEED)
+    images = [rng.rand(*shape).astype(np.float32) for shape in [(40, 40), (90, 70), (13, 17), (10, 40)]]
+    out = Resize(size, keep_aspect=keep_aspect, anti_aliasing=anti_aliasing).fit_transform(
+        ParticleSet(images)
+    )
+    height, width = (size, size) if isinstance(size, int) else size
+    for image, ours in zip(images, out):
+        if keep_aspect:
+            # Pad to the output's aspect ratio with the border's lower median.
+            border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+            value = np.sort(border)[(border.size - 1) // 2]
+            h, w = image.shape
+            ph, pw = (round(w * height / width), w) if h / w < height / width else (h, round(h * width / height))
+            top, left = (ph - h) // 2, (pw - w) // 2
+            image = np.pad(image, ((top, ph - h - top), (left, pw - w - left)), constant_values=value)
+        shrinking = image.shape[0] > height or image.shape[1] > width
+        expected = F.interpolate(
+            torch.from_numpy(image)[None, None],
+            size=(height, width),
+            mode="bilinear",
+            align_corners=False,
+            antialias=anti_aliasing and shrinking,
+        )[0].numpy()
+        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
