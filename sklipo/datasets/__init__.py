@@ -3,13 +3,34 @@
 # License: BSD 3 clause
 
 from sklipo.datasets._io import load_particles, save_particles
-from sklipo.datasets._micrographs import load_annotated_micrographs
+from sklipo.datasets._image_files import (
+    IMAGE_EXTENSIONS,
+    read_image,
+    read_mask,
+    write_image,
+    write_mask,
+)
+from sklipo.datasets._make_micrographs import FLUORESCENCE_CLASSES, make_micrographs, write_yolo
+from sklipo.datasets._mask_display import MaskGridDisplay
+from sklipo.datasets._micrographs import load_annotated_micrographs, read_class_names
+from sklipo.datasets._segmentation import segment_boxes
 from sklipo.datasets._synthetic import LIPOSOME_CLASSES, make_liposomes
 
 __all__ = [
+    "FLUORESCENCE_CLASSES",
+    "IMAGE_EXTENSIONS",
     "LIPOSOME_CLASSES",
+    "MaskGridDisplay",
     "load_annotated_micrographs",
     "load_particles",
     "make_liposomes",
+    "make_micrographs",
+    "read_class_names",
+    "read_image",
+    "read_mask",
     "save_particles",
+    "segment_boxes",
+    "write_image",
+    "write_mask",
+    "write_yolo",
 ]

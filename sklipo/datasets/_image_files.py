@@ -1,15 +1,20 @@
-"""Reading and writing single image files: PNG, TIFF and MRC.
+"""Reading and writing single image files: PNG, JPEG, BMP, TIFF/OME-TIFF and MRC.
 
-The loaders of :mod:`sklipo.datasets` go through these helpers so that every
-format gives the same thing back: a channel-last array in its stored dtype and
-native byte order, and a pixel size in nanometres (NaN when the file has none).
-PNG goes through imageio (scikit-image's reader), TIFF through tifffile and MRC
-through mrcfile. The pixel size comes from the MRC voxel size, or from a TIFF's
-resolution tags (physical units, or ImageJ's ``unit`` for unitless ones).
+The loaders of :mod:`sklipo.datasets` and the command line go through these
+helpers so that every format gives the same thing back: a channel-last array
+in its stored dtype and native byte order, and a pixel size in nanometres (NaN
+when the file has none). PNG, JPEG and BMP go through imageio's Pillow plugin
+(palette images come back as RGB or RGBA), TIFF through tifffile and MRC
+through mrcfile; no format is decoded here. The pixel size comes from the MRC
+voxel size, from an OME-TIFF's ``PhysicalSizeX``/``PhysicalSizeY``, or from a
+TIFF's resolution tags (physical units, or ImageJ's ``unit`` for unitless
+ones).
 """
 
 # License: BSD 3 clause
 
+import warnings
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -20,17 +25,35 @@ from skimage.color import rgb2gray
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "LOSSY_EXTENSIONS",
     "n_channels",
     "read_image",
     "read_mask",
+    "report_left_out",
     "write_image",
+    "write_image_file",
     "write_mask",
 ]
 
 #: File extensions the loaders read, lower case.
-IMAGE_EXTENSIONS = (".mrc", ".mrcs", ".map", ".png", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (
+    ".bmp",
+    ".jpeg",
+    ".jpg",
+    ".map",
+    ".mrc",
+    ".mrcs",
+    ".png",
+    ".tif",
+    ".tiff",
+)
+#: Extensions of lossy formats: channels and masks are compared with a tolerance.
+LOSSY_EXTENSIONS = (".jpeg", ".jpg")
 _MRC_EXTENSIONS = (".mrc", ".mrcs", ".map")
 _TIFF_EXTENSIONS = (".tif", ".tiff")
+# JPEG stores a gray image saved as RGB with channels that may differ by a
+# rounding step or two; such channels still count as identical.
+_LOSSY_TOLERANCE = 2
 # TIFF page axes that tifffile uses for a plain stack of 2-D planes; a 3-D
 # series with one of them first holds one channel per page.
 _TIFF_CHANNEL_AXES = "CQIS"
@@ -63,18 +86,26 @@ _MAX_CALIBRATED_NM = 1e3
 class _Raw:
     """An array read from disk with what its format says about it."""
 
-    def __init__(self, array, *, colour=False, alpha=False, pixel_size=np.nan):
+    def __init__(self, array, *, colour=False, alpha=False, pixel_size=np.nan, lossy=False):
         self.array = array
         self.colour = colour
         self.alpha = alpha
         self.pixel_size = pixel_size
+        self.lossy = lossy
 
 
-def _read_png(path):
+def _read_pillow(path):
+    """PNG, JPEG and BMP; palette images come back as RGB(A)."""
     array = iio.imread(path, plugin="pillow")
-    # PNG colour types: 2 samples are gray + alpha, 4 are RGB + alpha.
+    # Pillow's modes: 2 samples are gray + alpha, 4 are RGB + alpha (CMYK JPEG
+    # is converted to RGB by the plugin).
     channels = array.shape[2] if array.ndim == 3 else 1
-    return _Raw(array, colour=channels > 1, alpha=channels in (2, 4))
+    return _Raw(
+        array,
+        colour=channels > 1,
+        alpha=channels in (2, 4),
+        lossy=path.suffix.lower() in LOSSY_EXTENSIONS,
+    )
 
 
 def _read_tiff(path):
@@ -85,15 +116,69 @@ def _read_tiff(path):
         array = series.asarray()
         axes = series.axes
         colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
-        pixel_size = _tiff_pixel_size(tif)
+        pixel_size = _ome_pixel_size(tif.ome_metadata) if tif.is_ome else np.nan
+        if not np.isfinite(pixel_size):
+            pixel_size = _tiff_pixel_size(tif)
     if array.ndim == 3 and not axes.endswith("S"):
         if axes[0] not in _TIFF_CHANNEL_AXES:
             raise ValueError(
                 f"the file holds a stack of {array.shape[0]} images (axes {axes!r}); "
-                "expected one image, with channels if any"
+                "expected one image, with channels (axis 'C') if any. Save one plane "
+                "per file, or a projection"
             )
         array = np.moveaxis(array, 0, -1)
+    elif array.ndim == 4 and axes.endswith("S") and axes[0] in _TIFF_CHANNEL_AXES:
+        # Channels of RGB samples each (rare): one channel per sample per page.
+        array = np.moveaxis(array, 0, -2).reshape(*array.shape[1:3], -1)
     return _Raw(array, colour=colour, pixel_size=pixel_size)
+
+
+# Nanometres per OME length unit (the schema's default unit is the micrometre).
+_OME_UNITS = {
+    "pm": 1e-3,
+    "\u00c5": 0.1,
+    "\u212b": 0.1,
+    "Å": 0.1,
+    "Å": 0.1,
+    "nm": 1.0,
+    "µm": 1e3,
+    "μm": 1e3,
+    "um": 1e3,
+    "mm": 1e6,
+    "cm": 1e7,
+    "m": 1e9,
+}
+
+
+def _ome_pixel_size(ome_xml):
+    """Nanometres per pixel from OME-XML PhysicalSizeX/Y, NaN when not set."""
+    if not ome_xml:
+        return np.nan
+    try:
+        root = ElementTree.fromstring(ome_xml)
+    except ElementTree.ParseError:
+        return np.nan
+    pixels = next((el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Pixels"), None)
+    if pixels is None or "PhysicalSizeX" not in pixels.attrib:
+        return np.nan
+    sizes = []
+    for axis in ("X", "Y"):
+        value = pixels.attrib.get(f"PhysicalSize{axis}", pixels.attrib["PhysicalSizeX"])
+        unit = pixels.attrib.get(f"PhysicalSize{axis}Unit", "µm")
+        try:
+            value = float(value)
+        except ValueError:
+            return np.nan
+        sizes.append(value * _OME_UNITS.get(unit.strip(), np.nan))
+    x, y = sizes
+    if not (np.isfinite(x) and np.isfinite(y) and x > 0 and y > 0):
+        return np.nan
+    if not np.isclose(x, y, rtol=1e-4):
+        raise ValueError(
+            f"the OME metadata gives non-square pixels ({x:g} x {y:g} nm); sklipo needs "
+            "one pixel size per image"
+        )
+    return float(x)
 
 
 def _tiff_pixel_size(tif):
@@ -155,15 +240,22 @@ def _read_raw(path):
         )
     if not path.is_file():
         raise FileNotFoundError(f"Image file not found: '{path}'.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"Cannot read the image file '{path}': the file is empty (0 bytes).")
     reader = (
         _read_mrc
         if suffix in _MRC_EXTENSIONS
-        else _read_tiff if suffix in _TIFF_EXTENSIONS else _read_png
+        else _read_tiff if suffix in _TIFF_EXTENSIONS else _read_pillow
     )
     try:
         raw = reader(path)
     except Exception as exc:  # each library raises its own kinds on a bad file
-        raise ValueError(f"Cannot read the image file '{path}': {exc}") from exc
+        raise ValueError(
+            f"Cannot read the image file '{path}' (damaged, truncated or not a "
+            f"{suffix[1:].upper()} file?): {exc}"
+        ) from exc
+    if raw.array.size == 0:
+        raise ValueError(f"Cannot read '{path}': the image has no pixels ({raw.array.shape}).")
     if raw.array.ndim not in (2, 3):
         raise ValueError(
             f"Cannot read '{path}': expected a 2-D image, with channels last if any; "
@@ -173,17 +265,26 @@ def _read_raw(path):
     return raw
 
 
-def _drop_opaque_alpha(raw):
-    """Drop a PNG alpha channel that is fully opaque; report whether alpha remains."""
+def _split_alpha(raw):
+    """Split off a PNG alpha channel: (colour channels, alpha or None if opaque)."""
     image = raw.array
     if not raw.alpha:
-        return image, False
+        return image, None
     alpha = image[..., -1]
-    opaque = np.iinfo(image.dtype).max if image.dtype.kind in "ui" else 1.0
-    if (alpha == opaque).all():
-        image = image[..., :-1]
-        return (image[..., 0] if image.shape[2] == 1 else image), False
-    return image, True
+    image = image[..., :-1]
+    if image.shape[2] == 1:
+        image = image[..., 0]
+    opaque = np.iinfo(alpha.dtype).max if alpha.dtype.kind in "ui" else 1.0
+    return image, None if (alpha == opaque).all() else alpha
+
+
+def _same_channels(image, lossy):
+    """Whether all channels of a colour image hold the same gray image."""
+    first = image[..., :1]
+    if not lossy:
+        return bool((image == first).all())
+    difference = np.abs(image.astype(np.int32) - first.astype(np.int32))
+    return bool(difference.max() <= _LOSSY_TOLERANCE)
 
 
 def n_channels(image):
@@ -191,68 +292,91 @@ def n_channels(image):
     return 1 if image.ndim == 2 else image.shape[2]
 
 
-def read_image(path, *, as_gray="auto"):
+def read_image(path, *, as_gray="auto", return_alpha=False):
     """Read one particle image or micrograph.
 
     Parameters
     ----------
     path : str or path-like
-        A PNG, TIFF or MRC file.
+        A PNG, JPEG, BMP, TIFF (OME-TIFF included) or MRC file; see
+        :data:`IMAGE_EXTENSIONS`.
     as_gray : {"auto", True, False}, default="auto"
-        How to treat colour images. ``"auto"`` drops a fully opaque PNG alpha
-        channel and reads a colour image (PNG, or TIFF stored as RGB) whose
-        colour channels are identical as grayscale, keeping the dtype. True does
-        the same and also converts other RGB images to luminance
-        (:func:`skimage.color.rgb2gray`, floating point); any other
-        multichannel image is then an error. False keeps every channel as
-        stored.
+        How to treat colour images. ``"auto"`` drops a fully opaque alpha
+        channel and reads a colour image (PNG, JPEG, BMP, or TIFF stored as
+        RGB) whose colour channels are identical as grayscale, keeping the
+        dtype (JPEG channels may differ by 2 levels, JPEG's rounding, and are
+        then averaged). True does the same and also converts other RGB images
+        to luminance (:func:`skimage.color.rgb2gray`, floating point); any
+        other multichannel image is then an error. False keeps every channel
+        as stored.
+    return_alpha : bool, default=False
+        Also return a non-opaque alpha channel, split off the image (then
+        `as_gray` applies to the colour channels alone). Loaders use it as the
+        mask of a cut-out saved with a transparent background.
 
     Returns
     -------
     image : ndarray of shape (H, W) or (H, W, C)
         Pixels in the stored dtype (unless converted to luminance).
     pixel_size : float
-        Nanometres per pixel from an MRC header's voxel size or a TIFF's
-        resolution tags (a physical ResolutionUnit, or ImageJ's ``unit`` such
-        as "nm" or "micron" when the unit tag is "none"); NaN for PNG and when
-        the file does not set it. TIFF resolutions coarser than 1 um per
+        Nanometres per pixel from an MRC header's voxel size, an OME-TIFF's
+        ``PhysicalSizeX``/``PhysicalSizeY`` or a TIFF's resolution tags (a
+        physical ResolutionUnit, or ImageJ's ``unit`` such as "nm" or
+        "micron" when the unit tag is "none"); NaN for PNG, JPEG and BMP and
+        when the file does not set it. TIFF resolutions coarser than 1 um per
         pixel are print or screen settings (e.g. 72 dpi) and read as NaN.
+    alpha : ndarray of shape (H, W) or None
+        Only with ``return_alpha=True``: the alpha channel, None when the
+        file has none or it is fully opaque.
     """
     raw = _read_raw(path)
     image = raw.array
-    if image.ndim == 2 or as_gray is False:
-        return image, raw.pixel_size
-    image, has_alpha = _drop_opaque_alpha(raw)
-    if image.ndim == 2:
-        return image, raw.pixel_size
-    if has_alpha:
-        if as_gray is True:
-            raise ValueError(
-                f"Cannot read '{path}' as grayscale: its alpha channel is not fully "
-                "opaque. Pass as_gray=False to keep all channels."
-            )
-        return image, raw.pixel_size
-    if raw.colour and (image == image[..., :1]).all():
-        return image[..., 0], raw.pixel_size
+    alpha = None
+    if image.ndim == 3 and as_gray is not False:
+        image, alpha = _split_alpha(raw)
+        if alpha is not None and not return_alpha:
+            if as_gray is True:
+                raise ValueError(
+                    f"Cannot read '{path}' as grayscale: its alpha channel is not fully "
+                    "opaque. Pass as_gray=False to keep all channels."
+                )
+            # "auto" keeps a transparent alpha as a channel.
+            image = raw.array
+        elif image.ndim == 3:
+            image = _to_gray(image, raw, path, as_gray)
+    if return_alpha:
+        return image, raw.pixel_size, alpha
+    return image, raw.pixel_size
+
+
+def _to_gray(image, raw, path, as_gray):
+    """Fold identical colour channels, or (as_gray=True) convert RGB to luminance."""
+    if raw.colour and _same_channels(image, raw.lossy):
+        if raw.lossy:
+            return np.rint(image.mean(axis=-1)).astype(image.dtype)
+        return image[..., 0]
     if as_gray is True:
         if image.shape[2] != 3:
             raise ValueError(
                 f"Cannot read '{path}' as grayscale: it has {image.shape[2]} channels "
                 "that differ and are not RGB. Pass as_gray=False to keep them."
             )
-        return rgb2gray(image), raw.pixel_size
-    return image, raw.pixel_size
+        return rgb2gray(image)
+    return image
 
 
 def read_mask(path):
-    """Read a mask file: True where any colour channel is non-zero.
+    """Read a mask file: True where any colour channel is set.
 
-    A PNG alpha channel is ignored.
+    A pixel is set where it is non-zero, except in JPEG files, whose
+    compression leaves small non-zero values around edges: there a pixel is
+    set above half the dtype's range (128 for 8-bit). An alpha channel is
+    ignored.
 
     Parameters
     ----------
     path : str or path-like
-        A PNG, TIFF or MRC file.
+        A PNG, JPEG, BMP, TIFF or MRC file.
 
     Returns
     -------
@@ -263,7 +387,9 @@ def read_mask(path):
     if mask.ndim == 3:
         if raw.alpha:
             mask = mask[..., :-1]
-        mask = mask.any(axis=-1)
+        mask = mask.max(axis=-1)
+    if raw.lossy:
+        return mask > np.iinfo(mask.dtype).max // 2
     return mask.astype(bool, copy=False)
 
 
@@ -318,3 +444,115 @@ def write_mask(path, mask):
     path = path.with_name(path.name + ".png")
     iio.imwrite(path, np.asarray(mask, dtype=np.uint8) * np.uint8(255), plugin="pillow")
     return path
+
+
+def write_image_file(path, image, *, jpeg_quality=95, pixel_size=None):
+    """Write an image in the format its file extension names.
+
+    Unlike :func:`write_image`, which picks a lossless format, this writes
+    what a lab's tools would: PNG (8- or 16-bit, gray, RGB or RGBA), JPEG
+    and BMP (8-bit gray or RGB), TIFF (any dtype and channels, with the pixel
+    size as resolution tags in micrometres) and MRC (one 2-D image, the
+    pixel size as voxel size).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; its extension chooses the format.
+    image : ndarray of shape (H, W) or (H, W, C)
+        Channel-last pixels.
+    jpeg_quality : int, default=95
+        JPEG quality, 1 to 100.
+    pixel_size : float, default=None
+        Nanometres per pixel to store (TIFF and MRC); None stores none.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If the format cannot hold the image (dtype or channels), naming the
+        file and the formats that can.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    channels = n_channels(image)
+    if suffix in (".png", ".jpg", ".jpeg", ".bmp"):
+        allowed = (np.uint8, np.uint16) if suffix == ".png" else (np.uint8,)
+        if image.dtype not in allowed or channels not in (1, 3, 4) or (
+            channels == 4 and suffix != ".png"
+        ):
+            raise ValueError(
+                f"Cannot write '{path}': {suffix[1:].upper()} holds 8-bit "
+                f"{'or 16-bit ' if suffix == '.png' else ''}gray or RGB images; got "
+                f"dtype {image.dtype} with {channels} channel(s). Write a .tif file instead."
+            )
+        if image.dtype == np.uint16 and channels > 1:
+            raise ValueError(
+                f"Cannot write '{path}': Pillow writes 16-bit PNG in gray only; got "
+                f"{channels} channels. Write a .tif file instead."
+            )
+        kwargs = {"quality": int(jpeg_quality)} if suffix in LOSSY_EXTENSIONS else {}
+        iio.imwrite(path, image, plugin="pillow", **kwargs)
+    elif suffix in _TIFF_EXTENSIONS:
+        resolution = {}
+        if pixel_size is not None:
+            per_um = 1e3 / float(pixel_size)
+            resolution = {"resolution": (per_um, per_um), "resolutionunit": "MICROMETER"}
+        tifffile.imwrite(
+            path,
+            image,
+            photometric="rgb" if channels == 3 and image.dtype == np.uint8 else "minisblack",
+            planarconfig="contig" if image.ndim == 3 else None,
+            compression="zlib",
+            **resolution,
+        )
+    elif suffix in _MRC_EXTENSIONS:
+        if image.ndim != 2:
+            raise ValueError(
+                f"Cannot write '{path}': MRC holds one 2-D image here; got {channels} "
+                "channels. Write a .tif file instead."
+            )
+        with mrcfile.new(path, overwrite=True) as mrc:
+            mrc.set_data(image.astype(np.float32) if image.dtype == np.uint8 else image)
+            if pixel_size is not None:
+                mrc.voxel_size = float(pixel_size) * 10  # the header is in ångström
+    else:
+        raise ValueError(
+            f"Cannot write '{path}': unsupported file type {path.suffix!r}. Supported: "
+            f"{', '.join(IMAGE_EXTENSIONS)}."
+        )
+    return path
+
+
+def report_left_out(left_out, loader, strict, *, stacklevel=3):
+    """Warn once (or raise, when strict) about the files a loader did not read.
+
+    Parameters
+    ----------
+    left_out : list of (str, str)
+        ``(path, why)`` for each file or folder left out, in order.
+    loader : str
+        The loader's name, for the message.
+    strict : bool
+        Raise a ValueError instead of warning.
+    stacklevel : int, default=3
+        Passed on to :func:`warnings.warn`.
+    """
+    if not left_out:
+        return
+    shown = "; ".join(f"'{path}' ({why})" for path, why in left_out[:5])
+    more = f"; and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+    message = f"{loader} left out {len(left_out)} file(s) or folder(s): {shown}{more}."
+    if strict:
+        raise ValueError(
+            message + " Remove them, or pass strict=False to skip them with a warning."
+        )
+    warnings.warn(
+        message + " Pass strict=True to make this an error.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )

@@ -14,12 +14,12 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from sklipo._particles import ParticleSet, _check_image, _check_mask, as_particle_set
+from sklipo._particles import ParticleSet, as_particle_set
 from sklipo.datasets._image_files import (
     IMAGE_EXTENSIONS,
-    n_channels,
     read_image,
     read_mask,
+    report_left_out,
     write_image,
     write_mask,
 )
@@ -94,10 +94,20 @@ def _parse_manifest_row(row, root, where):
     return _Record(image, mask, cells["label"], pixel_size, id_, where)
 
 
-def _scan_folder(root, mask_suffix):
-    """List the particles of a folder with one sub-folder per class."""
+def _scan_folder(root, mask_suffix, left_out):
+    """List the particles of a folder with one sub-folder per class.
+
+    Files beside the class folders, and entries of a class folder that are not
+    read, are appended to `left_out` as ``(path, why)``; hidden entries (names
+    starting with ".") are skipped silently.
+    """
     class_dirs = sorted(
         entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith(".")
+    )
+    left_out.extend(
+        (entry, "a file beside the class folders; particles go inside them")
+        for entry in sorted(root.iterdir())
+        if not entry.is_dir() and not entry.name.startswith(".")
     )
     if not class_dirs:
         raise ValueError(
@@ -106,19 +116,22 @@ def _scan_folder(root, mask_suffix):
         )
     records = []
     for class_dir in class_dirs:
-        records.extend(_scan_class(class_dir, mask_suffix))
+        records.extend(_scan_class(class_dir, mask_suffix, left_out))
     return records
 
 
-def _scan_class(class_dir, mask_suffix):
+def _scan_class(class_dir, mask_suffix, left_out):
     """List the images of one class folder and pair each with its mask."""
-    files = sorted(
-        entry
-        for entry in class_dir.iterdir()
-        if entry.is_file()
-        and not entry.name.startswith(".")
-        and entry.suffix.lower() in IMAGE_EXTENSIONS
-    )
+    files = []
+    for entry in sorted(class_dir.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            left_out.append((entry, "a folder inside a class folder; not searched"))
+        elif entry.suffix.lower() in IMAGE_EXTENSIONS:
+            files.append(entry)
+        else:
+            left_out.append((entry, "not an image type sklipo reads"))
     masks = {}
     images = []
     for file in files:
@@ -158,7 +171,8 @@ def _scan_class(class_dir, mask_suffix):
                     f"The image '{image}' has no mask: expected "
                     f"'{class_dir / (image.stem + mask_suffix)}' with one of the "
                     f"extensions {', '.join(IMAGE_EXTENSIONS)}. Pass mask_suffix=None "
-                    "to load images without masks."
+                    "to load images without masks (a transparent background then "
+                    "gives the mask)."
                 )
             if len(found) > 1:
                 raise ValueError(
@@ -206,36 +220,47 @@ def _resolve_pixel_sizes(listed, header, argument, origin):
 
 
 def _read_particles(records, as_gray, verbose):
-    """Read and check every record's image and mask, naming files in errors."""
-    ids = np.array([record.id for record in records]).astype(str)
-    images, masks, header = [], [], []
+    """Read and check every record's image and mask, naming files in errors.
+
+    Returns the particles (pixel sizes unknown) and the pixel size each file's
+    header gives.
+    """
+    particles, header = [], []
     for index, record in enumerate(records):
         try:
-            image, pixel_size = read_image(record.image, as_gray=as_gray)
+            image, pixel_size, alpha = read_image(
+                record.image, as_gray=as_gray, return_alpha=True
+            )
             mask = read_mask(record.mask) if record.mask is not None else None
+            if mask is None and alpha is not None:
+                # A cut-out saved with a transparent background: the opaque
+                # pixels are the particle.
+                mask = alpha > 0
         except (FileNotFoundError, ValueError) as exc:
             if record.where is None:
                 raise
             raise type(exc)(f"{exc} (listed in {record.where})") from exc
         try:
-            image = _check_image(image, index, ids, -1 if image.ndim == 3 else None)
-            if mask is not None:
-                mask = _check_mask(mask, image, index, ids)
+            particle = ParticleSet(
+                [image],
+                None if mask is None else [mask],
+                ids=[record.id],
+                channel_axis=-1 if image.ndim == 3 else None,
+            )
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"In {_describe_files(record)}: {exc}") from exc
-        if images and n_channels(image) != n_channels(images[0]):
+        if particles and particle.n_channels != particles[0].n_channels:
             raise ValueError(
-                f"'{record.image}' has {n_channels(image)} channel(s) but "
-                f"'{records[0].image}' has {n_channels(images[0])}; all particles need "
-                "the same number of channels. as_gray=True reads colour images as "
-                "grayscale."
+                f"'{record.image}' has {particle.n_channels} channel(s) but "
+                f"'{records[0].image}' has {particles[0].n_channels}; all particles "
+                "need the same number of channels. as_gray=True reads colour images "
+                "as grayscale."
             )
-        images.append(image)
-        masks.append(mask if mask is not None else np.ones(image.shape[:2], dtype=bool))
+        particles.append(particle)
         header.append(pixel_size)
         if verbose and (index + 1) % _PROGRESS_EVERY == 0:
             print(f"[load_particles] read {index + 1}/{len(records)} particles")
-    return images, masks, header, ids
+    return ParticleSet.concatenate(particles), header
 
 
 def _describe_files(record):
@@ -254,13 +279,21 @@ def _describe_files(record):
         "pixel_size": [Interval(Real, 0, None, closed="neither"), None],
         "mask_suffix": [str, None],
         "as_gray": ["boolean", StrOptions({"auto"})],
+        "strict": ["boolean"],
         "return_X_y": ["boolean"],
         "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
 def load_particles(
-    path, *, pixel_size=None, mask_suffix="_mask", as_gray="auto", return_X_y=False, verbose=0
+    path,
+    *,
+    pixel_size=None,
+    mask_suffix="_mask",
+    as_gray="auto",
+    strict=False,
+    return_X_y=False,
+    verbose=0,
 ):
     """Load labelled particle cut-outs and their masks from a folder or manifest.
 
@@ -271,10 +304,13 @@ def load_particles(
       mask with `mask_suffix` appended to the file stem
       (``unilamellar/p001.png`` and ``unilamellar/p001_mask.png``). The mask
       may have another format than its image. Particles come sorted by class
-      name, then by file name; ids are ``"<class>/<file stem>"``. Files of
-      other types and names starting with ``"."`` are skipped; an image without
-      a mask, a mask without an image and a class folder without images are
-      errors.
+      name, then by file name; ids are ``"<class>/<file stem>"``. Only
+      image files directly inside a class folder are read. Names starting
+      with ``"."`` are skipped silently; anything else left out (files of
+      other types, folders inside class folders, files beside the class
+      folders) is reported in one warning with the count and the first
+      names, or is an error with ``strict=True``. An image without a mask, a
+      mask without an image and a class folder without images are errors.
     * **Manifest**: a CSV file (``path`` itself, or ``manifest.csv`` inside
       the folder ``path``, which then takes precedence over the class
       folders) with a header row and one row per particle. Columns (any order,
@@ -285,9 +321,14 @@ def load_particles(
       empty ``id`` the image path without extension. Particles keep the row
       order. :func:`save_particles` writes this layout.
 
-    Files may be PNG (8- or 16-bit), TIFF (any integer or floating-point
-    dtype) or MRC (``.mrc``, ``.mrcs``, ``.map``); pixels keep their stored
-    dtype. A mask marks the particle with its non-zero pixels.
+    Files may be PNG (8- or 16-bit, palette, with alpha), JPEG, BMP, TIFF
+    (any integer or floating-point dtype, channels as samples or pages,
+    OME-TIFF) or MRC (``.mrc``, ``.mrcs``, ``.map``); pixels keep their
+    stored dtype. A mask marks the particle with its non-zero pixels (in a
+    JPEG mask, pixels above half range). A particle without a mask file
+    (``mask_suffix=None``, or an empty ``mask`` cell) whose image has a
+    transparent background (an alpha channel that is not fully opaque)
+    gets the opaque pixels as its mask, and the alpha channel is dropped.
 
     Parameters
     ----------
@@ -314,6 +355,9 @@ def load_particles(
         floating-point luminance (:func:`skimage.color.rgb2gray`) and raises on
         other multichannel images. False keeps all channels as stored.
         Multichannel images give a set with ``(H, W, C)`` images.
+    strict : bool, default=False
+        Raise instead of warning when files or folders of the class-folder
+        layout are left out.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     verbose : int, default=0
@@ -392,18 +436,13 @@ def load_particles(
     if manifest is not None:
         records = _read_manifest(manifest)
     else:
-        records = _scan_folder(path, mask_suffix)
-    images, masks, header, ids = _read_particles(records, as_gray, verbose)
+        left_out = []
+        records = _scan_folder(path, mask_suffix, left_out)
+        report_left_out(left_out, "load_particles", strict, stacklevel=3)
+    particles, header = _read_particles(records, as_gray, verbose)
     origin = [f"'{record.image}'" for record in records]
     listed = [record.pixel_size for record in records]
-    pixel_sizes = _resolve_pixel_sizes(listed, header, pixel_size, origin)
-    data = ParticleSet(
-        images,
-        masks,
-        pixel_size=pixel_sizes,
-        ids=ids,
-        channel_axis=-1 if images[0].ndim == 3 else None,
-    )
+    data = particles.replace(pixel_size=_resolve_pixel_sizes(listed, header, pixel_size, origin))
     labels = np.array([record.label for record in records]).astype(str)
     target_names, target = np.unique(labels, return_inverse=True)
     if return_X_y:

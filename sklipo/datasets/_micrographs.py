@@ -8,38 +8,101 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage as ndi
-from skimage.filters import threshold_otsu
-from skimage.morphology import convex_hull_image, disk
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sklipo._particles import ParticleSet
-from sklipo.datasets._image_files import IMAGE_EXTENSIONS, n_channels, read_image
+from sklipo.datasets._image_files import (
+    IMAGE_EXTENSIONS,
+    n_channels,
+    read_image,
+    report_left_out,
+)
+from sklipo.datasets._segmentation import (
+    _check_area_range,
+    _inscribed_ellipse,
+    _quality_bunch,
+    _segment_micrograph,
+    _warn_fallbacks,
+)
 
-__all__ = ["load_annotated_micrographs"]
+__all__ = ["load_annotated_micrographs", "read_class_names"]
 
 _YOLO_FIELDS = "class cx cy w h [confidence]"
+# The YOLO names file that annotation tools export next to the labels; it is
+# not a label file.
+_NAMES_FILE = "classes.txt"
 
 
-def _micrograph_sources(images):
-    """Return the micrographs as a list of paths and/or arrays."""
+def read_class_names(path):
+    """Read a YOLO names file: one class name per line, in class-index order.
+
+    Blank lines and surrounding spaces are ignored. This is the
+    ``classes.txt`` that annotation tools (LabelImg, Label Studio) export
+    and that :func:`~sklipo.datasets.write_yolo` writes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The names file.
+
+    Returns
+    -------
+    names : ndarray of str
+        The class names.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it lists no names.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Class names file not found: '{path}'.")
+    names = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+    names = [name for name in names if name]
+    if not names:
+        raise ValueError(f"The class names file '{path}' lists no names (one per line).")
+    return np.array(names)
+
+
+def _micrograph_sources(images, left_out):
+    """Return the micrographs as a list of paths and/or arrays.
+
+    Entries of a folder that are not read (other file types, sub-folders) are
+    appended to `left_out`; hidden entries (names starting with ".") are
+    skipped silently.
+    """
     if isinstance(images, (str, os.PathLike)):
         folder = Path(images)
         if folder.is_file():
             return [folder]
         if not folder.is_dir():
             raise FileNotFoundError(f"No such micrograph folder or file: '{folder}'.")
-        files = sorted(
-            entry
-            for entry in folder.iterdir()
-            if entry.is_file()
-            and not entry.name.startswith(".")
-            and entry.suffix.lower() in IMAGE_EXTENSIONS
-        )
+        files = []
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                left_out.append((entry, "a folder; sub-folders are not searched"))
+            elif entry.suffix.lower() in IMAGE_EXTENSIONS:
+                files.append(entry)
+            else:
+                left_out.append((entry, "not an image type sklipo reads"))
         if not files:
             raise ValueError(
                 f"The folder '{folder}' holds no micrographs ({', '.join(IMAGE_EXTENSIONS)})."
+            )
+        stems = {}
+        for file in files:
+            stems.setdefault(file.stem, []).append(file.name)
+        twins = [names for names in stems.values() if len(names) > 1]
+        if twins:
+            raise ValueError(
+                f"In '{folder}', the micrographs {' and '.join(twins[0])} share a file stem, "
+                "so they would share one label file; keep one file per micrograph."
             )
         return files
     sources = list(images)
@@ -50,29 +113,44 @@ def _micrograph_sources(images):
     ]
 
 
-def _label_sources(labels, micrographs, names):
-    """Return one label source (path or array) per micrograph."""
+def _label_sources(labels, micrographs, left_out):
+    """Return one label source (path or array, None when missing) per micrograph.
+
+    With a label folder, micrographs without a label file get None, and label
+    files without a micrograph and other entries go to `left_out`.
+    """
     if isinstance(labels, (str, os.PathLike)):
         labels = Path(labels)
         if labels.is_file() and len(micrographs) == 1:
             return [labels]
         if not labels.is_dir():
             raise FileNotFoundError(f"No such label folder: '{labels}'.")
+        if any(isinstance(micrograph, np.ndarray) for micrograph in micrographs):
+            raise TypeError(
+                "Micrographs given as arrays need their labels as a list (one "
+                "file or (k, 5) array each), not a folder."
+            )
         sources = []
-        for micrograph, name in zip(micrographs, names):
-            if isinstance(micrograph, np.ndarray):
-                raise TypeError(
-                    "Micrographs given as arrays need their labels as a list (one "
-                    "file or (k, 5) array each), not a folder."
-                )
+        for micrograph in micrographs:
             label_file = labels / (micrograph.stem + ".txt")
-            if not label_file.is_file():
-                raise FileNotFoundError(
-                    f"No label file for the micrograph '{micrograph}': expected "
-                    f"'{label_file}'. Write an empty file for a micrograph without "
-                    "particles."
+            if label_file.is_file():
+                sources.append(label_file)
+            else:
+                sources.append(None)
+                left_out.append(
+                    (micrograph, f"no label file '{label_file.name}' in '{labels}'")
                 )
-            sources.append(label_file)
+        wanted = {micrograph.stem + ".txt" for micrograph in micrographs}
+        for entry in sorted(labels.iterdir()):
+            if entry.name.startswith(".") or entry.name == _NAMES_FILE or entry.name in wanted:
+                continue
+            if entry.is_dir():
+                why = "a folder; sub-folders are not searched"
+            elif entry.suffix.lower() == ".txt":
+                why = "a label file without a micrograph"
+            else:
+                why = "not a .txt label file"
+            left_out.append((entry, why))
         return sources
     sources = list(labels)
     if len(sources) != len(micrographs):
@@ -97,9 +175,15 @@ def _parse_yolo_lines(label_file):
                 continue
             location = f"'{label_file}', line {number}"
             if len(fields) not in (5, 6):
+                hint = (
+                    " This looks like a YOLO segmentation polygon (class x1 y1 x2 y2 ...); "
+                    "export boxes instead."
+                    if len(fields) > 6 and len(fields) % 2 == 1
+                    else ""
+                )
                 raise ValueError(
                     f"{location}: expected 5 or 6 fields '{_YOLO_FIELDS}'; got "
-                    f"{line.strip()!r}."
+                    f"{len(fields)}: {line.strip()[:80]!r}.{hint}"
                 )
             try:
                 # A hand-made label has no confidence: NaN.
@@ -177,101 +261,22 @@ def _pixel_boxes(boxes, shape, where, name):
     return pixel
 
 
-def _inscribed_ellipse(height, width):
-    """Boolean mask of the ellipse inscribed in a height x width box."""
-    rows = (np.arange(height) + 0.5 - height / 2) / (height / 2)
-    cols = (np.arange(width) + 0.5 - width / 2) / (width / 2)
-    return rows[:, None] ** 2 + cols[None, :] ** 2 <= 1
-
-
-def _segment_box(region, *, sigma=2.0, area_range=(0.2, 1.2), min_solidity=0.8):
-    """Segment the particle inside its bounding box.
-
-    The region is smoothed (Gaussian, `sigma` px) and split at Otsu's
-    threshold. The side of the threshold that holds most of the box's border
-    pixels is background, so particles may be darker or lighter than their
-    surroundings. The foreground is closed with a disc of radius `sigma`
-    (rounded, at least 1 px) and its holes are filled, so a liposome's dark
-    membrane ring becomes a disc. The connected component holding the box
-    centre (else the one nearest to it) is kept, and its area is checked
-    against the ellipse inscribed in the box and its solidity (area over
-    convex-hull area) against `min_solidity`. If the region is flat or a
-    check fails, the inscribed ellipse is returned instead.
-
-    Parameters
-    ----------
-    region : ndarray of shape (h, w) or (h, w, C)
-        The pixels inside the box; channels are averaged.
-    sigma : float, default=2.0
-        Standard deviation of the Gaussian smoothing in pixels, also the
-        radius of the closing.
-    area_range : tuple of float, default=(0.2, 1.2)
-        Accepted mask area as fractions of the inscribed ellipse's area.
-    min_solidity : float, default=0.8
-        Smallest accepted ratio of the mask's area to its convex hull's.
-
-    Returns
-    -------
-    mask : ndarray of shape (h, w), dtype=bool
-    fallback : bool
-        Whether the inscribed ellipse was returned.
-    """
-    gray = region.mean(axis=-1) if region.ndim == 3 else region.astype(float)
-    height, width = gray.shape
-    ellipse = _inscribed_ellipse(height, width)
-    smooth = ndi.gaussian_filter(gray, sigma, mode="nearest")
-    low, high = smooth.min(), smooth.max()
-    if high - low <= 1e-6 * max(abs(high), abs(low), 1e-12):
-        return ellipse, True
-    above = smooth > threshold_otsu(smooth)
-    border = np.concatenate([above[0], above[-1], above[1:-1, 0], above[1:-1, -1]])
-    foreground = ~above if border.mean() > 0.5 else above
-    # Closing bridges the gaps that noise breaks into a membrane ring, so that
-    # filling holes turns the ring into a disc; padding keeps the box edge
-    # from eroding the result.
-    radius = max(1, round(sigma))
-    foreground = ndi.binary_closing(np.pad(foreground, radius), disk(radius))
-    foreground = ndi.binary_fill_holes(foreground[radius:-radius, radius:-radius])
-    components, n_components = ndi.label(foreground)
-    if n_components == 0:
-        return ellipse, True
-    centre = components[height // 2, width // 2]
-    if centre == 0:
-        rows, cols = np.nonzero(foreground)
-        nearest = np.argmin((rows - (height - 1) / 2) ** 2 + (cols - (width - 1) / 2) ** 2)
-        centre = components[rows[nearest], cols[nearest]]
-    mask = components == centre
-    area = mask.sum()
-    if not area_range[0] <= area / ellipse.sum() <= area_range[1]:
-        return ellipse, True
-    # Noise split at a threshold gives ragged blobs; particles are compact.
-    if area < min_solidity * convex_hull_image(mask).sum():
-        return ellipse, True
-    return mask, False
-
-
-def _check_area_range(area_range):
-    values = np.asarray(area_range, dtype=float)
-    if values.shape != (2,) or not (0 <= values[0] < values[1]):
-        raise ValueError(
-            "area_range must be two fractions (low, high) of the inscribed ellipse's "
-            f"area with 0 <= low < high; got {area_range!r}."
-        )
-    return tuple(values)
-
-
 @validate_params(
     {
         "images": [str, os.PathLike, list, tuple],
         "labels": [str, os.PathLike, list, tuple],
-        "class_names": ["array-like"],
+        "class_names": ["array-like", str, os.PathLike],
         "surrounding": [Interval(Integral, 0, None, closed="left")],
         "pixel_size": [Interval(Real, 0, None, closed="neither"), None],
         "min_confidence": [Interval(Real, 0, 1, closed="both"), None],
         "as_gray": ["boolean", StrOptions({"auto"})],
+        "polarity": [StrOptions({"auto", "dark", "bright"})],
+        "channel": [Interval(Integral, None, None, closed="neither"), None],
         "sigma": [Interval(Real, 0, None, closed="left")],
         "area_range": [tuple, list],
         "min_solidity": [Interval(Real, 0, 1, closed="both")],
+        "split_touching": ["boolean"],
+        "strict": ["boolean"],
         "return_X_y": ["boolean"],
         "verbose": ["verbose"],
     },
@@ -286,9 +291,13 @@ def load_annotated_micrographs(
     pixel_size=None,
     min_confidence=None,
     as_gray="auto",
-    sigma=2.0,
+    polarity="auto",
+    channel=None,
+    sigma=1.0,
     area_range=(0.2, 1.2),
     min_solidity=0.8,
+    split_touching=True,
+    strict=False,
     return_X_y=False,
     verbose=0,
 ):
@@ -303,52 +312,62 @@ def load_annotated_micrographs(
     side, clipped at the micrograph's frame, so an unclipped cut-out is
     ``h + 2 * surrounding`` by ``w + 2 * surrounding`` pixels.
 
-    The particle's mask is segmented inside its box, deterministically:
+    **Which files are read.** From a micrograph folder: every file with an
+    extension in :data:`IMAGE_EXTENSIONS` (PNG, JPEG, BMP, TIFF/OME-TIFF,
+    MRC/MRCS), sorted by name. From a label folder: ``<micrograph file
+    stem>.txt`` for each micrograph. Names starting with ``"."`` and a
+    ``classes.txt`` names file are skipped silently; everything else that is
+    not read (other file types, sub-folders, label files without a
+    micrograph, micrographs without a label file) is reported in one warning
+    with the count and the first names, or is an error with
+    ``strict=True``.
 
-    1. average the channels, smooth with a Gaussian of `sigma` pixels;
-    2. split at Otsu's threshold; the side holding most of the box's border
-       pixels is background, so particles may be darker *or* lighter than the
-       background;
-    3. close gaps with a disc of radius `sigma` (rounded, at least 1 px) and
-       fill holes, so a liposome's dark membrane ring becomes a disc;
-    4. keep the connected component holding the box centre, else the one
-       nearest to it;
-    5. accept it if its area lies within `area_range` of the area of the
-       ellipse inscribed in the box and its solidity (area over convex-hull
-       area) is at least `min_solidity`; otherwise, or if the box is flat,
-       use that ellipse instead. ``mask_fallback`` records which particles
-       got the ellipse: check them, or drop them, before relying on
-       mask-based features.
+    The particle's mask is segmented inside its box by
+    :func:`~sklipo.datasets.segment_boxes`, for dark (TEM) or bright
+    (fluorescence) particles, rings or discs, on one channel or several, with
+    touching particles split by a watershed seeded at the box centres. When
+    the segmentation is implausible the mask is the ellipse inscribed in the
+    box; ``mask_quality`` tells, per particle, how the mask came out, and a
+    warning says when more than 10 % of the masks fell back.
 
     Parameters
     ----------
     images : str, path-like, or list of (path-like or ndarray)
-        A folder of micrographs (every PNG, TIFF and MRC file in it, sorted by
-        name), one micrograph file, or a list of files and/or arrays of shape
-        ``(H, W)`` or ``(H, W, C)``.
+        A folder of micrographs, one micrograph file, or a list of files
+        and/or arrays of shape ``(H, W)`` or ``(H, W, C)``.
     labels : str, path-like, or list of (path-like or ndarray)
         A folder holding ``<micrograph file stem>.txt`` for each micrograph
-        (the YOLO layout; write an empty file for a micrograph without
-        particles), one label file for one micrograph, or a list with one
-        label file or ``(k, 5)`` array of rows ``class cx cy w h`` (or
-        ``(k, 6)`` with a confidence column) per micrograph.
-    class_names : array-like of str
-        The class names, indexed by the YOLO class index.
+        (the YOLO layout; an empty file is a micrograph without particles),
+        one label file for one micrograph, or a list with one label file or
+        ``(k, 5)`` array of rows ``class cx cy w h`` (or ``(k, 6)`` with a
+        confidence column) per micrograph.
+    class_names : array-like of str, or path-like
+        The class names, indexed by the YOLO class index, or a names file
+        with one name per line (the ``classes.txt`` annotation tools export;
+        see :func:`read_class_names`).
     surrounding : int, default=50
         Pixels kept around each box on every side (fewer at the frame).
     pixel_size : float, default=None
         Nanometres per pixel for every micrograph. When given it overrides
         file headers, with a warning where they differ; when None, a
-        micrograph's pixel size comes from its MRC voxel size or TIFF
-        resolution tags, else it is unknown (NaN).
+        micrograph's pixel size comes from its MRC voxel size, OME-TIFF
+        physical size or TIFF resolution tags, else it is unknown (NaN).
     min_confidence : float, default=None
         Drop boxes whose confidence (the optional sixth label field) is below
         this. Boxes without a confidence, as annotated by hand, are kept.
         None keeps every box.
     as_gray : {"auto", True, False}, default="auto"
         How to read colour micrographs; see
-        :func:`~sklipo.datasets.load_particles`.
-    sigma : float, default=2.0
+        :func:`~sklipo.datasets.load_particles`. The cut-outs keep the
+        channels read; segmentation combines them (see `channel`).
+    polarity : {"auto", "dark", "bright"}, default="auto"
+        Whether particles are darker (TEM) or brighter (fluorescence) than
+        the background; "auto" decides per micrograph and channel by a vote
+        over its boxes.
+    channel : int, default=None
+        Segment on this channel only; None combines the channels, each
+        weighted by how far the particle stands out in it.
+    sigma : float, default=1.0
         Standard deviation in pixels of the smoothing before thresholding,
         and radius of the closing after it; raise it for noisy micrographs or
         large particles.
@@ -359,6 +378,11 @@ def load_annotated_micrographs(
         Smallest accepted ratio of the mask's area to the area of its convex
         hull. Round particles score above 0.9; thresholded noise scores lower.
         0 turns the check off (for particles with concave outlines).
+    split_touching : bool, default=True
+        Whether to separate touching particles by a distance-transform
+        watershed.
+    strict : bool, default=False
+        Raise instead of warning when files or folders are left out.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     verbose : int, default=0
@@ -386,7 +410,12 @@ def load_annotated_micrographs(
             bottom and right edges exclusive.
         mask_fallback : ndarray of bool, shape (n_particles,)
             Whether the particle's mask is the inscribed ellipse because
-            segmentation failed.
+            segmentation failed (also ``mask_quality.fallback``).
+        mask_quality : :class:`~sklearn.utils.Bunch` of ndarray
+            Per particle: ``area_ratio``, ``solidity``, ``touches_edge``,
+            ``contrast`` and ``fallback``; see
+            :func:`~sklipo.datasets.segment_boxes`. ``pandas.DataFrame(
+            bunch.mask_quality)`` makes it a table.
         confidence : ndarray of float, shape (n_particles,)
             The detector's confidence of each box; NaN where the label has
             none.
@@ -399,16 +428,26 @@ def load_annotated_micrographs(
     Raises
     ------
     FileNotFoundError
-        If a micrograph or label file does not exist.
+        If a micrograph, label or names file does not exist.
     ValueError
-        If a file cannot be read, a label line is malformed or names a class
+        If a file cannot be read (damaged or truncated), a label line is
+        malformed (wrong number of fields, not numbers) or names a class
         index outside `class_names`, a box reaches outside its micrograph, a
-        micrograph holds NaN or infinite values, or no box is found. The
-        message names the file and line.
+        micrograph holds NaN or infinite values, no box is found, or, with
+        ``strict=True``, a file is left out. The message names the file and
+        line.
+
+    Warns
+    -----
+    UserWarning
+        When files or folders are left out (``strict=False``), and when more
+        than 10 % of the masks fell back to the inscribed ellipse.
 
     See Also
     --------
     load_particles : Load particles that are already cut out.
+    make_micrographs : Synthetic annotated micrographs with true masks.
+    MaskGridDisplay : Look at the masks.
 
     Examples
     --------
@@ -425,22 +464,37 @@ def load_annotated_micrographs(
     >>> bool(particles.mask_fallback[0])
     False
     """
+    if isinstance(class_names, (str, os.PathLike)):
+        class_names = read_class_names(class_names)
     class_names = np.asarray(class_names).astype(str)
     if class_names.ndim != 1 or class_names.size == 0:
         raise ValueError(f"class_names must be a non-empty list of names; got {class_names!r}.")
     if len(set(class_names)) != len(class_names):
         raise ValueError(f"class_names must be distinct; got {list(class_names)}.")
     area_range = _check_area_range(area_range)
-    micrographs = _micrograph_sources(images)
+    left_out = []
+    micrographs = _micrograph_sources(images, left_out)
+    label_sources = _label_sources(labels, micrographs, left_out)
+    report_left_out(left_out, "load_annotated_micrographs", strict, stacklevel=3)
+    kept = [i for i, source in enumerate(label_sources) if source is not None]
+    micrographs = [micrographs[i] for i in kept]
+    label_sources = [label_sources[i] for i in kept]
     names = [
         f"images[{i}]" if isinstance(source, np.ndarray) else str(source)
-        for i, source in enumerate(micrographs)
+        for i, source in zip(kept, micrographs)
     ]
-    label_sources = _label_sources(labels, micrographs, names)
+    segmentation = {
+        "polarity": polarity,
+        "channel": channel,
+        "sigma": sigma,
+        "area_range": area_range,
+        "min_solidity": min_solidity,
+        "split_touching": split_touching,
+    }
 
-    cutouts, masks, targets, ids, files, boxes, fallback = [], [], [], [], [], [], []
+    cutouts, masks, targets, ids, files, boxes, quality = [], [], [], [], [], [], []
     header_sizes, overridden, confidences = [], [], []
-    for i, (source, label_source, name) in enumerate(zip(micrographs, label_sources, names)):
+    for i, source, label_source, name in zip(kept, micrographs, label_sources, names):
         classes, normalised, confidence, where = _read_boxes(
             label_source, i, len(class_names)
         )
@@ -449,31 +503,14 @@ def load_annotated_micrographs(
             keep = ~(confidence < min_confidence)  # NaN (no confidence) is kept
             classes, normalised, confidence = classes[keep], normalised[keep], confidence[keep]
             numbers = numbers[keep]
-            where = [location for location, kept in zip(where, keep) if kept]
+            where = [location for location, kept_box in zip(where, keep) if kept_box]
         if isinstance(source, np.ndarray):
             micrograph, header = source, np.nan
             stem = f"micrograph{i}"
         else:
             micrograph, header = read_image(source, as_gray=as_gray)
             stem = source.stem
-        if micrograph.dtype.kind not in "uif":
-            raise TypeError(
-                f"The micrograph {name} must hold integer or floating-point pixels; got "
-                f"dtype {micrograph.dtype}."
-            )
-        if micrograph.ndim not in (2, 3) or min(micrograph.shape[:2]) < 1:
-            raise ValueError(
-                f"The micrograph {name} must be (H, W) or (H, W, C); got shape "
-                f"{micrograph.shape}."
-            )
-        if cutouts and n_channels(micrograph) != n_channels(cutouts[0]):
-            raise ValueError(
-                f"The micrograph {name} has {n_channels(micrograph)} channel(s) but "
-                f"{files[0]} has {n_channels(cutouts[0])}; all micrographs need the "
-                "same number. as_gray=True reads colour micrographs as grayscale."
-            )
-        if micrograph.dtype.kind == "f" and not np.isfinite(micrograph).all():
-            raise ValueError(f"The micrograph {name} has NaN or infinite pixels.")
+        _check_micrograph(micrograph, name, cutouts, files)
         if (
             pixel_size is not None
             and np.isfinite(header)
@@ -481,23 +518,18 @@ def load_annotated_micrographs(
         ):
             overridden.append(f"{name} ({header:g} nm/px)")
         pixel = _pixel_boxes(normalised, micrograph.shape[:2], where, name)
+        box_masks, records, _ = _segment_micrograph(micrograph, pixel, **segmentation)
         height, width = micrograph.shape[:2]
-        for number, (top, left, bottom, right) in zip(numbers, pixel):
+        for number, (top, left, bottom, right), mask_in_box in zip(numbers, pixel, box_masks):
             y0, x0 = max(top - surrounding, 0), max(left - surrounding, 0)
             y1, x1 = min(bottom + surrounding, height), min(right + surrounding, width)
-            mask_in_box, used_fallback = _segment_box(
-                micrograph[top:bottom, left:right],
-                sigma=sigma,
-                area_range=area_range,
-                min_solidity=min_solidity,
-            )
             mask = np.zeros((y1 - y0, x1 - x0), dtype=bool)
             mask[top - y0 : bottom - y0, left - x0 : right - x0] = mask_in_box
             # Copies, so the micrograph can be freed once its particles are cut.
             cutouts.append(micrograph[y0:y1, x0:x1].copy())
             masks.append(mask)
             ids.append(f"{stem}-{number}")
-            fallback.append(used_fallback)
+        quality.extend(records)
         targets.append(classes)
         confidences.append(confidence)
         boxes.append(pixel)
@@ -505,8 +537,8 @@ def load_annotated_micrographs(
         header_sizes.extend([header] * len(pixel))
         if verbose:
             print(
-                f"[load_annotated_micrographs] {i + 1}/{len(micrographs)} {name}: "
-                f"{len(pixel)} particles"
+                f"[load_annotated_micrographs] {len(targets)}/{len(micrographs)} {name}: "
+                f"{len(pixel)} particles, {sum(r[-1] for r in records)} mask fallback(s)"
             )
     if not cutouts:
         raise ValueError("The label files list no boxes, so there are no particles to cut.")
@@ -517,6 +549,8 @@ def load_annotated_micrographs(
             UserWarning,
             stacklevel=3,
         )
+    mask_quality = _quality_bunch(quality)
+    _warn_fallbacks(mask_quality.fallback, f"of {len(micrographs)} micrograph(s)", stacklevel=4)
     # Headers give pixel sizes per micrograph (NaN where unset).
     data = ParticleSet(
         cutouts,
@@ -538,11 +572,34 @@ def load_annotated_micrographs(
         target_names=class_names,
         filenames=np.array(files),
         boxes=np.concatenate(boxes),
-        mask_fallback=np.array(fallback, dtype=bool),
+        mask_fallback=mask_quality.fallback.copy(),
+        mask_quality=mask_quality,
         confidence=np.concatenate(confidences),
         DESCR=(
             f"{len(data)} particles cut from {len(micrographs)} micrograph(s) with a "
             f"{surrounding}-pixel surrounding. Per class: {counts}. "
-            f"{int(np.sum(fallback))} mask(s) fell back to the inscribed ellipse."
+            f"{int(mask_quality.fallback.sum())} mask(s) fell back to the inscribed ellipse."
         ),
     )
+
+
+def _check_micrograph(micrograph, name, cutouts, files):
+    """Check a micrograph's dtype, shape, channels and values, naming it."""
+    if micrograph.dtype.kind not in "uif":
+        raise TypeError(
+            f"The micrograph {name} must hold integer or floating-point pixels; got "
+            f"dtype {micrograph.dtype}."
+        )
+    if micrograph.ndim not in (2, 3) or min(micrograph.shape[:2]) < 1:
+        raise ValueError(
+            f"The micrograph {name} must be (H, W) or (H, W, C); got shape "
+            f"{micrograph.shape}."
+        )
+    if cutouts and n_channels(micrograph) != n_channels(cutouts[0]):
+        raise ValueError(
+            f"The micrograph {name} has {n_channels(micrograph)} channel(s) but "
+            f"{files[0]} has {n_channels(cutouts[0])}; all micrographs need the "
+            "same number. as_gray=True reads colour micrographs as grayscale."
+        )
+    if micrograph.dtype.kind == "f" and not np.isfinite(micrograph).all():
+        raise ValueError(f"The micrograph {name} has NaN or infinite pixels.")

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import tifffile
 
-from sklipo.datasets._image_files import read_image, read_mask, write_image, write_mask
+from sklipo.datasets._image_files import (
+    read_image,
+    read_mask,
+    write_image,
+    write_image_file,
+    write_mask,
+)
 
 RNG = np.random.RandomState(0)
 GRAY8 = RNG.randint(0, 256, size=(13, 17)).astype(np.uint8)
@@ -166,8 +172,11 @@ def test_read_image_missing_and_unsupported(tmp_path):
     # Check the errors for a missing file and an unsupported extension.
     with pytest.raises(FileNotFoundError, match=r"missing\.png"):
         read_image(tmp_path / "missing.png")
+    (tmp_path / "a.gif").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"unsupported file type '\.gif'"):
+        read_image(tmp_path / "a.gif")
     (tmp_path / "a.jpg").write_bytes(b"")
-    with pytest.raises(ValueError, match=r"unsupported file type '\.jpg'"):
+    with pytest.raises(ValueError, match=r"a\.jpg': the file is empty"):
         read_image(tmp_path / "a.jpg")
 
 
@@ -214,3 +223,162 @@ def test_read_image_mrc_bad_voxel_size_raises(tmp_path, voxel_size, match):
         mrc.voxel_size = voxel_size
     with pytest.raises(ValueError, match=rf"a\.mrc.*{match}"):
         read_image(tmp_path / "a.mrc")
+
+
+# --- every format a lab has ---------------------------------------------------
+
+SMOOTH = np.add.outer(np.arange(24) * 8, np.arange(32) * 4).astype(np.uint8)  # JPEG-friendly
+
+
+def _write_pil(path, array, **kwargs):
+    from PIL import Image
+
+    Image.fromarray(array).save(path, **kwargs)
+
+
+def _write_palette_png(path, array):
+    from PIL import Image
+
+    Image.fromarray(array).convert("P").save(path)
+
+
+def _write_mrc(path, array, voxel_size=0.0):
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(array)
+        mrc.voxel_size = voxel_size
+
+
+RGB = np.dstack([SMOOTH, SMOOTH // 2, 255 - SMOOTH])
+EVERY_FORMAT = {
+    # name: (writer, expected image, exact?, expected pixel size in nm)
+    "gray.jpg": (lambda p: _write_pil(p, SMOOTH, quality=95), SMOOTH, False, np.nan),
+    "rgb.jpeg": (lambda p: _write_pil(p, RGB, quality=95), RGB, False, np.nan),
+    "gray-as-rgb.jpg": (lambda p: _write_pil(p, np.dstack([SMOOTH] * 3), quality=90),
+                        SMOOTH, False, np.nan),
+    "gray.bmp": (lambda p: _write_pil(p, GRAY8), GRAY8, True, np.nan),
+    "rgb.bmp": (lambda p: _write_pil(p, RGB), RGB, True, np.nan),
+    "gray8.png": (lambda p: iio.imwrite(p, GRAY8), GRAY8, True, np.nan),
+    "gray16.png": (lambda p: iio.imwrite(p, GRAY16), GRAY16, True, np.nan),
+    "palette.png": (lambda p: _write_palette_png(p, GRAY8), GRAY8, True, np.nan),
+    "rgba-opaque.png": (lambda p: iio.imwrite(p, np.dstack([RGB, np.full_like(SMOOTH, 255)])),
+                        RGB, True, np.nan),
+    "pages.tif": (lambda p: tifffile.imwrite(p, np.stack([GRAY16[:, :15], GRAY16[:, 2:]])),
+                  np.dstack([GRAY16[:, :15], GRAY16[:, 2:]]), True, np.nan),
+    "float.tiff": (lambda p: tifffile.imwrite(p, FLOAT32), FLOAT32, True, np.nan),
+    "16bit.tif": (lambda p: tifffile.imwrite(p, GRAY16, resolution=(1e4, 1e4),
+                                             resolutionunit="MICROMETER"), GRAY16, True, 0.1),
+    "channels.ome.tif": (
+        lambda p: tifffile.imwrite(
+            p, np.stack([GRAY16, GRAY16 // 2, GRAY16 // 3]), ome=True,
+            metadata={"axes": "CYX", "PhysicalSizeX": 0.065, "PhysicalSizeY": 0.065}),
+        np.dstack([GRAY16, GRAY16 // 2, GRAY16 // 3]), True, 65.0),
+    "imagej-channels.tif": (
+        lambda p: tifffile.imwrite(p, np.stack([GRAY16, GRAY16 // 2]), imagej=True,
+                                   metadata={"axes": "CYX"}),
+        np.dstack([GRAY16, GRAY16 // 2]), True, np.nan),
+    "a.mrc": (lambda p: _write_mrc(p, FLOAT32, 12.0), FLOAT32, True, 1.2),
+    "one.mrcs": (lambda p: _write_mrc(p, FLOAT32[None], 5.0), FLOAT32, True, 0.5),
+    "int16.map": (lambda p: _write_mrc(p, GRAY8.astype(np.int16)), GRAY8.astype(np.int16),
+                  True, np.nan),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_FORMAT))
+def test_read_image_every_format(tmp_path, name):
+    # Check that a file of each format, written by the library that writes it,
+    # reads back with its pixels, channels (last) and pixel size.
+    writer, expected, exact, pixel_size = EVERY_FORMAT[name]
+    writer(tmp_path / name)
+    image, read_size = read_image(tmp_path / name)
+    assert image.shape == expected.shape
+    assert image.dtype == expected.dtype
+    if exact:
+        np.testing.assert_array_equal(image, expected)
+    else:  # JPEG: lossy, but close on a smooth image
+        assert np.abs(image.astype(float) - expected).mean() < 6
+    np.testing.assert_allclose(read_size, pixel_size, rtol=1e-6)
+
+
+def test_read_image_ome_units_and_non_square(tmp_path):
+    # Check OME units other than the default micrometre, and non-square pixels.
+    tifffile.imwrite(tmp_path / "nm.ome.tif", GRAY16, ome=True,
+                     metadata={"PhysicalSizeX": 1.5, "PhysicalSizeXUnit": "nm",
+                               "PhysicalSizeY": 1.5, "PhysicalSizeYUnit": "nm"})
+    assert read_image(tmp_path / "nm.ome.tif")[1] == pytest.approx(1.5)
+    tifffile.imwrite(tmp_path / "ns.ome.tif", GRAY16, ome=True,
+                     metadata={"PhysicalSizeX": 0.1, "PhysicalSizeY": 0.2})
+    with pytest.raises(ValueError, match=r"ns\.ome\.tif.*non-square pixels"):
+        read_image(tmp_path / "ns.ome.tif")
+
+
+def test_read_image_tiff_z_stack_raises(tmp_path):
+    # Check that a z-stack (not channels) is refused, naming the file and axes.
+    tifffile.imwrite(tmp_path / "z.tif", np.zeros((3, 8, 8), np.uint16), imagej=True,
+                     metadata={"axes": "ZYX"})
+    with pytest.raises(ValueError, match=r"z\.tif.*stack of 3 images \(axes 'ZYX'\)"):
+        read_image(tmp_path / "z.tif")
+
+
+def test_read_image_alpha_split_off(tmp_path):
+    # Check that return_alpha hands a transparent background back separately.
+    alpha = np.zeros_like(GRAY8)
+    alpha[3:9, 4:12] = 255
+    iio.imwrite(tmp_path / "cut.png", np.dstack([GRAY8, GRAY8, GRAY8, alpha]))
+    image, pixel_size, read_alpha = read_image(tmp_path / "cut.png", return_alpha=True)
+    np.testing.assert_array_equal(image, GRAY8)
+    np.testing.assert_array_equal(read_alpha, alpha)
+    iio.imwrite(tmp_path / "opaque.png", np.dstack([GRAY8, np.full_like(GRAY8, 255)]))
+    image, _, read_alpha = read_image(tmp_path / "opaque.png", return_alpha=True)
+    assert read_alpha is None and image.shape == GRAY8.shape
+
+
+@pytest.mark.parametrize("name", ["t.png", "t.jpg", "t.tif", "t.mrc", "t.bmp"])
+def test_read_image_truncated_file_names_it(tmp_path, name):
+    # Check that a file cut short in transfer gives a ValueError naming it.
+    path = tmp_path / name
+    if name.endswith(".mrc"):
+        _write_mrc(path, FLOAT32)
+    elif name.endswith(".tif"):
+        tifffile.imwrite(path, GRAY16)
+    else:
+        _write_pil(path, GRAY8)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=rf"Cannot read the image file .*{name}"):
+        read_image(path)
+
+
+def test_read_mask_jpeg_ignores_compression_noise(tmp_path):
+    # Check that a mask saved as JPEG is thresholded at half range, not at zero.
+    mask = np.zeros((32, 32), bool)
+    mask[8:24, 10:22] = True
+    _write_pil(tmp_path / "m.jpg", mask.astype(np.uint8) * 255, quality=70)
+    read = read_mask(tmp_path / "m.jpg")
+    assert (read != mask).sum() <= 4
+
+
+@pytest.mark.parametrize(
+    "name, image",
+    [("a.png", GRAY16), ("a.jpg", RGB), ("a.bmp", GRAY8), ("a.tif", RGB),
+     ("a.tif", np.dstack([GRAY16] * 2)), ("a.mrc", FLOAT32)],
+)
+def test_write_image_file_round_trip(tmp_path, name, image):
+    # Check that write_image_file writes what read_image reads back.
+    path = write_image_file(tmp_path / name, image, pixel_size=0.5)
+    read, pixel_size = read_image(path, as_gray=False)
+    assert read.shape == image.shape
+    if name.endswith(".jpg"):
+        assert np.abs(read.astype(float) - image).mean() < 6
+    else:
+        np.testing.assert_array_equal(read, image)
+    if name.endswith((".tif", ".mrc")):
+        assert pixel_size == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "name, image", [("a.jpg", GRAY16), ("a.png", np.dstack([GRAY8] * 2)), ("a.mrc", RGB),
+                    ("a.xyz", GRAY8)],
+)
+def test_write_image_file_refuses_what_format_cannot_hold(tmp_path, name, image):
+    with pytest.raises(ValueError, match=rf"Cannot write '.*{name}'"):
+        write_image_file(tmp_path / name, image)

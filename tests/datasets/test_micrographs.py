@@ -256,11 +256,76 @@ def test_load_annotated_micrographs_bad_array_labels_raise():
                                    [np.array([[0, .5, .5, .2, .2], [3, .5, .5, .2, .2]])], ["a"])
 
 
-def test_load_annotated_micrographs_missing_label_file_raises(dataset):
+def test_load_annotated_micrographs_missing_label_file_warns(dataset):
+    # Check that a micrograph without a label file is left out with a warning
+    # naming it, and that strict=True makes it an error.
     root, _, _ = dataset
     (root / "labels" / "b.txt").unlink()
-    with pytest.raises(FileNotFoundError, match=r"No label file for the micrograph .*b\.mrc"):
+    with pytest.warns(UserWarning, match=r"left out 1 file.*b\.mrc' \(no label file 'b\.txt'"):
+        X, _ = load_annotated_micrographs(root / "images", root / "labels", ["u", "m"],
+                                          return_X_y=True)
+    assert len(X) == len(PARTICLES)
+    with pytest.raises(ValueError, match=r"left out 1 file.*b\.mrc"):
+        load_annotated_micrographs(root / "images", root / "labels", ["u", "m"], strict=True)
+
+
+def test_load_annotated_micrographs_reports_every_skipped_entry(dataset):
+    # Check that other file types, sub-folders and label files without a
+    # micrograph are counted in one warning, and classes.txt and hidden files
+    # are not.
+    root, _, _ = dataset
+    (root / "images" / "notes.docx").write_bytes(b"x")
+    (root / "images" / "old").mkdir()
+    (root / "images" / ".DS_Store").write_bytes(b"x")
+    (root / "labels" / "c.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (root / "labels" / "classes.txt").write_text("u\nm\n")
+    with pytest.warns(UserWarning, match=r"left out 3 file\(s\) or folder\(s\)") as record:
+        load_annotated_micrographs(root / "images", root / "labels", root / "labels" / "classes.txt")
+    message = str(record[0].message)
+    assert "notes.docx" in message and "old" in message and "c.txt" in message
+    assert "classes.txt" not in message and "DS_Store" not in message
+    with pytest.raises(ValueError, match="left out 3"):
+        load_annotated_micrographs(root / "images", root / "labels", ["u", "m"], strict=True)
+
+
+def test_load_annotated_micrographs_shared_stem_raises(dataset):
+    root, _, _ = dataset
+    iio.imwrite(root / "images" / "a.jpg", np.zeros((20, 20), np.uint8))
+    with pytest.raises(ValueError, match=r"a\.jpg and a\.png share a file stem"):
         load_annotated_micrographs(root / "images", root / "labels", ["u", "m"])
+
+
+def test_load_annotated_micrographs_polygon_line_hint(tmp_path):
+    iio.imwrite(tmp_path / "m.png", np.full((50, 60), 100, np.uint8))
+    (tmp_path / "m.txt").write_text("0 0.1 0.1 0.2 0.1 0.2 0.2 0.1 0.2\n")
+    with pytest.raises(ValueError, match=r"m\.txt', line 1: .*got 9.*segmentation polygon"):
+        load_annotated_micrographs(tmp_path / "m.png", tmp_path / "m.txt", ["a"])
+
+
+def test_load_annotated_micrographs_jpeg_folder_and_quality(tmp_path):
+    # Check that a folder of JPEG micrographs is read and each particle has a
+    # quality record.
+    image, _ = _draw()
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    iio.imwrite(tmp_path / "images" / "a.jpg", image.astype(np.uint8), quality=90)
+    _write_yolo(tmp_path / "labels" / "a.txt", _yolo_rows())
+    bunch = load_annotated_micrographs(tmp_path / "images", tmp_path / "labels", ["u", "m"])
+    assert len(bunch.data) == len(PARTICLES)
+    assert set(bunch.mask_quality) == {"area_ratio", "solidity", "touches_edge", "contrast",
+                                       "fallback"}
+    assert not bunch.mask_quality.fallback.any()
+    # Boxes have 2 px of slack: a disc of radius r fills (r / (r + 2))**2 of the ellipse.
+    assert (bunch.mask_quality.area_ratio > 0.75).all()
+    assert (bunch.mask_quality.solidity > 0.9).all()
+
+
+def test_load_annotated_micrographs_fallback_warning():
+    # Check that more than 10 % fallbacks warn with the count and a remedy.
+    image = 120 + np.random.RandomState(3).normal(0, 5, (100, 100))
+    boxes = np.array([[0, 0.3, 0.3, 0.3, 0.3], [0, 0.7, 0.7, 0.3, 0.3]])
+    with pytest.warns(UserWarning, match=r"fell back .* for 2 of 2 particles \(100%\).*polarity"):
+        load_annotated_micrographs([image], [boxes], ["a"])
 
 
 def test_load_annotated_micrographs_missing_files_raise(tmp_path):
