@@ -57,7 +57,8 @@ def test_load_particles_class_folders(class_folders):
     # Check the folder layout: sorted classes and files, ids, dtypes, masks,
     # pixel size from the MRC header only.
     root, files = class_folders
-    bunch = load_particles(root)
+    with pytest.warns(UserWarning, match=r"left out 1 file.*notes\.txt"):
+        bunch = load_particles(root)
     expected_ids = ["multilamellar/m0", "multilamellar/m1", "unilamellar/p1", "unilamellar/p2"]
     np.testing.assert_array_equal(bunch.data.ids, expected_ids)
     np.testing.assert_array_equal(bunch.target_names, ["multilamellar", "unilamellar"])
@@ -89,7 +90,8 @@ def test_load_particles_pixel_size_from_tiff_resolution(tmp_path):
 def test_load_particles_return_X_y(class_folders):
     # Check that return_X_y gives the set and the targets of the Bunch.
     root, _ = class_folders
-    X, y = load_particles(root, return_X_y=True)
+    with pytest.warns(UserWarning, match="notes.txt"):
+        X, y = load_particles(root, return_X_y=True)
     assert isinstance(X, ParticleSet)
     np.testing.assert_array_equal(y, [0, 0, 1, 1])
 
@@ -105,7 +107,10 @@ def test_load_particles_without_masks(tmp_path):
 def test_load_particles_pixel_size_argument_overrides_header(class_folders):
     # Check the precedence: the argument wins over the MRC header, with a warning.
     root, _ = class_folders
-    with pytest.warns(UserWarning, match=r"pixel_size=0\.5 overrides .* 1 particle"):
+    with (
+        pytest.warns(UserWarning, match=r"pixel_size=0\.5 overrides .* 1 particle"),
+        pytest.warns(UserWarning, match="notes.txt"),
+    ):
         X, _ = load_particles(root, pixel_size=0.5, return_X_y=True)
     np.testing.assert_array_equal(X.pixel_size, [0.5] * 4)
 
