@@ -8,7 +8,7 @@ import torch
 
 from sklipo._particles import ParticleSet, as_particle_set
 
-__all__ = []
+__all__ = ["Batches", "ImageData", "epoch_indices"]
 
 _EXPECTED = (
     "LipNetClassifier takes particle images: an (n, H, W) or (n, C, H, W) array or "
@@ -91,26 +91,37 @@ def check_variable_images(X):
 
 
 class ImageData(torch.utils.data.Dataset):
-    """Standardised images and integer labels, indexed a whole batch at a time.
+    """The network's input: images, their sizes and extra features, with labels.
+
+    Indexed a whole batch at a time (see :meth:`batch`); what
+    :meth:`LipNetClassifier.network_input` returns.
 
     Parameters
     ----------
     X : torch.Tensor of shape (n, C, H, W), or list of (C, H_i, W_i) tensors
-        A stack for fixed-size networks, a list for the fully convolutional one.
+        The images: a stack for fixed-size networks, a list for the fully
+        convolutional one.
     y : ndarray of int of shape (n,), default=None
         Class codes; None at prediction.
     extra : torch.Tensor of shape (n, n_extra), default=None
-        Standardised extra features of a two-branch network, sliced with the
-        images; None for an image-only network.
+        Extra features of a two-branch network, sliced with the images; None
+        for an image-only network.
+
+    Attributes
+    ----------
+    sizes : torch.Tensor of shape (n, 2) or None
+        Height and width of each image of a list; None for a stack.
     """
 
     def __init__(self, X, y=None, *, extra=None):
         self.X = X
         self.y = y
         self.extra = extra
-        self.variable = isinstance(X, list)
-        if self.variable:
-            self.sizes = torch.tensor([x.shape[1:] for x in X], dtype=torch.long)
+        self.sizes = (
+            torch.tensor([x.shape[1:] for x in X], dtype=torch.long)
+            if isinstance(X, list)
+            else None
+        )
         self._y_tensor = None if y is None else torch.as_tensor(y, dtype=torch.long)
 
     def __len__(self):
@@ -120,9 +131,19 @@ class ImageData(torch.utils.data.Dataset):
         return self.batch(torch.tensor([i]))
 
     def subset(self, indices):
-        """A new data set of the given sample positions."""
+        """Return a new data set of the given sample positions.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Sample positions.
+
+        Returns
+        -------
+        subset : ImageData
+        """
         indices = np.asarray(indices)
-        X = [self.X[i] for i in indices] if self.variable else self.X[indices]
+        X = self.X[indices] if self.sizes is None else [self.X[i] for i in indices]
         return ImageData(
             X,
             None if self.y is None else self.y[indices],
@@ -130,27 +151,39 @@ class ImageData(torch.utils.data.Dataset):
         )
 
     def batch(self, indices):
-        """Slice a batch: ``(X, y)``.
+        """Return the batch of the given sample positions.
 
-        ``X`` is the image tensor, or the keyword arguments of the module's
-        forward: ``{"x", "sizes"}`` when padded, plus ``"extra"`` for a
-        two-branch network.
+        Parameters
+        ----------
+        indices : torch.Tensor of int64
+            Sample positions.
+
+        Returns
+        -------
+        inputs : dict of str to torch.Tensor
+            The keyword arguments of the network's forward: ``"x"``, the
+            images (of a list: padded to the largest, each in the top-left
+            corner of a zero canvas), plus ``"sizes"`` for a list and
+            ``"extra"`` with extra features.
+        y : torch.Tensor or None
+            The class codes; None without labels.
         """
         y = None if self._y_tensor is None else self._y_tensor[indices]
-        if not self.variable:
-            if self.extra is None:
-                return self.X[indices], y
-            return {"x": self.X[indices], "extra": self.extra[indices]}, y
-        sizes = self.sizes[indices]
-        height, width = (int(s) for s in sizes.max(dim=0).values)
+        inputs = {"x": self.X[indices] if self.sizes is None else self._padded(indices)}
+        if self.sizes is not None:
+            inputs["sizes"] = self.sizes[indices]
+        if self.extra is not None:
+            inputs["extra"] = self.extra[indices]
+        return inputs, y
+
+    def _padded(self, indices):
+        height, width = (int(s) for s in self.sizes[indices].max(dim=0).values)
         first = self.X[int(indices[0])]
         canvas = first.new_zeros((len(indices), first.shape[0], height, width))
         for row, i in enumerate(indices.tolist()):
             image = self.X[i]
             canvas[row, :, : image.shape[1], : image.shape[2]] = image
-        if self.extra is None:
-            return {"x": canvas, "sizes": sizes}, y
-        return {"x": canvas, "sizes": sizes, "extra": self.extra[indices]}, y
+        return canvas
 
 
 def epoch_indices(y, *, n_classes, generator, undersample_majority=None, balanced=False):
@@ -259,13 +292,7 @@ class Batches:
             indices = torch.arange(len(self.dataset))
         for start in range(0, len(indices), self.batch_size):
             X, y = self.dataset.batch(indices[start : start + self.batch_size])
-            if isinstance(X, dict):
-                X = {key: value.to(self.device) for key, value in X.items()}
-            else:
-                X = X.to(self.device)
+            X = {key: value.to(self.device) for key, value in X.items()}
             if self.training and self.augment is not None:
-                if isinstance(X, dict):
-                    X["x"] = self.augment(X["x"], sizes=X.get("sizes"), generator=self.generator)
-                else:
-                    X = self.augment(X, generator=self.generator)
+                X["x"] = self.augment(X["x"], sizes=X.get("sizes"), generator=self.generator)
             yield X, y

@@ -182,7 +182,7 @@ class LipNetEmbedding(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         steps, lipnet = split_lipnet(self.estimator_)
-        return lipnet._embed(transform_before(steps, X))
+        return lipnet.embed(transform_before(steps, X))
 
     def get_feature_names_out(self, input_features=None):
         """Name every output column.

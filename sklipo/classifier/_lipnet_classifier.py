@@ -2,80 +2,24 @@
 
 # License: BSD 3 clause
 
-import contextlib
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.model_selection import train_test_split
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
-from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.utils import noop
 
-from sklipo._particles import _describe
 from sklipo.augmentation import Augmentation
-from sklipo.classifier._data import Batches, ImageData, check_fixed_images, check_variable_images
-from sklipo.classifier._loss import ClassWeightedCrossEntropy
-from sklipo.nets import ARCHITECTURES, HybridLipNet, HybridLipNetFCN, LipNet, LipNetFCN
-from sklipo.nets._lipnet import _min_size
+from sklipo.classifier._data import Batches, ImageData
+from sklipo.classifier._input import _NetworkInputMixin, check_targets
+from sklipo.classifier._net import OPTIMIZERS, build_net, class_weights, resolve_device, seeded
+from sklipo.nets import ARCHITECTURES
 
 __all__ = ["LipNetClassifier"]
 
-_FCN = "lipnet_fcn"
-_FCN_MIN_SIZE = 8  # LipNetFCN's three blocks halve the image three times
-_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
-
-class _StratifiedSplit:
-    """skorch ``train_split``: a seeded stratified validation split."""
-
-    def __init__(self, fraction, seed):
-        self.fraction = fraction
-        self.seed = seed
-
-    def __call__(self, dataset, y):
-        counts = np.bincount(y)
-        if counts.min() < 2 or round(self.fraction * len(y)) < len(counts):
-            raise ValueError(
-                "early_stopping needs a stratified validation split with every class "
-                f"in both parts; with {len(y)} samples, class counts "
-                f"{counts.tolist()} and validation_fraction={self.fraction} that is "
-                "impossible. Raise validation_fraction or set early_stopping=False."
-            )
-        train, valid = train_test_split(
-            np.arange(len(y)), test_size=self.fraction, stratify=y, random_state=self.seed
-        )
-        return dataset.subset(train), dataset.subset(valid)
-
-
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but torch finds no CUDA GPU here. Use device='cpu', "
-            "or 'auto' to take a GPU only when there is one."
-        )
-    return device
-
-
-@contextlib.contextmanager
-def _seeded(seed, device):
-    """Seed torch inside, leaving torch's global generators as they were."""
-    devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
-class LipNetClassifier(ClassifierMixin, BaseEstimator):
+class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
     """Classify particle images with one of the study's LipNet CNNs.
 
     A scikit-learn classifier around a skorch ``NeuralNetClassifier``: it
@@ -114,7 +58,7 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         cloned and fitted on the training `X` (``extra_features_``), applied
         to `X` as given (not to the output of `image_transformer`),
         standardised with the training mean and standard deviation
-        (``extra_mean_``, ``extra_scale_``), and trained end to end with the
+        (``extra_scaler_``), and trained end to end with the
         network. They are computed once per `fit` from the un-augmented
         particles: augmentation changes the images only. A non-finite value
         raises an error naming the particle and the feature. None trains on
@@ -204,12 +148,10 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         The fitted clone of `image_transformer`; None without one.
     extra_features_ : transformer or None
         The fitted clone of `extra_features`; None without one.
-    extra_mean_ : ndarray of shape (n_extra,) or None
-        Mean of each extra feature over the training particles; None without
+    extra_scaler_ : sklearn.preprocessing.StandardScaler or None
+        The extra features' scaling, fitted on the training particles
+        (``mean_``, ``scale_``: 1 for a constant feature); None without
         `extra_features`.
-    extra_scale_ : ndarray of shape (n_extra,) or None
-        Standard deviation of each extra feature (1 for a constant one); None
-        without `extra_features`.
     class_weight_ : ndarray of shape (n_classes,) or None
         The loss weight of each class.
     device_ : str
@@ -231,12 +173,13 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    Batches are cut from one standardised float32 tensor by slicing rather
-    than assembled sample by sample, which keeps skorch's overhead small. The
-    fully convolutional network pads each batch to its largest image (images
-    in the top-left corner, their sizes passed along as a mask), so images of
-    any size mix in one batch. Extra features travel as a second tensor,
-    sliced with the images.
+    :meth:`network_input` gives what the network receives, :meth:`embed` its
+    learned features. Batches are cut from one standardised float32 tensor by
+    slicing rather than assembled sample by sample, which keeps skorch's
+    overhead small. The fully convolutional network pads each batch to its
+    largest image (images in the top-left corner, their sizes passed along
+    as a mask), so images of any size mix in one batch. Extra features travel
+    as a second tensor, sliced with the images.
 
     Examples
     --------
@@ -251,12 +194,12 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "architecture": [StrOptions(set(ARCHITECTURES) | {_FCN})],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
         "image_transformer": [HasMethods(["fit", "transform"]), None],
         "extra_features": [HasMethods(["fit", "transform"]), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -335,157 +278,6 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         tags.non_deterministic = self.random_state is None
         return tags
 
-    # -- input ---------------------------------------------------------------
-
-    def _images(self, X, *, reset, y=None):
-        """Return the network's images of `X` as standardised float32 torch data.
-
-        `X` goes through the image transformer (cloned and fitted here when
-        `reset`), then is checked and standardised.
-        """
-        if reset:
-            self.image_transformer_ = (
-                None if self.image_transformer is None else clone(self.image_transformer)
-            )
-            if self.image_transformer_ is not None:
-                X = self.image_transformer_.fit_transform(X, y)
-        elif self.image_transformer_ is not None:
-            X = self.image_transformer_.transform(X)
-        fcn = self.architecture == _FCN
-        arrays = check_variable_images(X) if fcn else check_fixed_images(X)
-        first = arrays[0]
-        if reset:
-            self.n_channels_in_ = int(first.shape[0])
-            self.input_shape_ = None if fcn else tuple(int(s) for s in first.shape[1:])
-            self._check_size(arrays)
-            self._fit_scaling(arrays)
-        else:
-            self._check_like_training(arrays)
-        mean = self.mean_.astype(np.float32)[:, None, None]
-        scale = self.scale_.astype(np.float32)[:, None, None]
-        if fcn:
-            return [torch.from_numpy((a - mean) / scale) for a in arrays]
-        return torch.from_numpy((arrays - mean[None]) / scale[None])
-
-    def _check_size(self, arrays):
-        if self.architecture == _FCN:
-            sizes = np.array([a.shape[1:] for a in arrays])
-            small = np.flatnonzero(sizes.min(axis=1) < _FCN_MIN_SIZE)
-            if small.size:
-                raise ValueError(
-                    f"lipnet_fcn needs images of at least {_FCN_MIN_SIZE}x{_FCN_MIN_SIZE} "
-                    f"pixels; particle {small[0]} is {tuple(sizes[small[0]].tolist())}."
-                )
-        elif min(self.input_shape_) < _min_size(self.architecture):
-            smallest = _min_size(self.architecture)
-            raise ValueError(
-                f"{self.architecture} needs images of at least {smallest}x{smallest} "
-                f"pixels; got {self.input_shape_[0]}x{self.input_shape_[1]}. Resize the "
-                "particles (e.g. sklipo.preprocessing.Resize(28)) first."
-            )
-
-    def _fit_scaling(self, arrays):
-        n_channels = self.n_channels_in_
-        if not self.standardize:
-            self.mean_, self.scale_ = np.zeros(n_channels), np.ones(n_channels)
-            return
-        if isinstance(arrays, np.ndarray):
-            pixels = arrays.transpose(1, 0, 2, 3).reshape(n_channels, -1)
-        else:
-            pixels = np.concatenate([a.reshape(n_channels, -1) for a in arrays], axis=1)
-        self.mean_ = pixels.mean(axis=1, dtype=np.float64)
-        scale = pixels.std(axis=1, dtype=np.float64)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-
-    def _check_like_training(self, arrays):
-        channels = int(arrays[0].shape[0])
-        if self.architecture == _FCN:
-            if channels != self.n_channels_in_:
-                raise ValueError(
-                    f"{type(self).__name__} was fitted on images with "
-                    f"{self.n_channels_in_} channel(s); got {channels}."
-                )
-            return
-        shape = tuple(int(s) for s in arrays.shape[1:])
-        expected = (self.n_channels_in_, *self.input_shape_)
-        if shape != expected:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on images of shape {expected} "
-                f"(channels, height, width); got {shape}. Preprocess new images "
-                "exactly as the training images (same Resize)."
-            )
-
-    def _extra(self, X, n_samples, *, reset, y=None):
-        """Return the standardised extra features of `X` (float32), or None."""
-        if reset:
-            self.extra_features_ = (
-                None if self.extra_features is None else clone(self.extra_features)
-            )
-            self.extra_mean_ = self.extra_scale_ = None
-        if self.extra_features_ is None:
-            return None
-        if reset:
-            features = self.extra_features_.fit_transform(X, y)
-        else:
-            features = self.extra_features_.transform(X)
-        features = self._check_extra(features, X, n_samples)
-        if reset:
-            self.extra_mean_ = features.mean(axis=0)
-            # a constant feature is centred, not blown up
-            self.extra_scale_ = np.where(np.ptp(features, axis=0) > 0, features.std(axis=0), 1.0)
-        elif features.shape[1] != len(self.extra_mean_):
-            raise ValueError(
-                f"extra_features returned {features.shape[1]} feature(s), but "
-                f"{type(self).__name__} was fitted with {len(self.extra_mean_)}."
-            )
-        features = (features - self.extra_mean_) / self.extra_scale_
-        return torch.from_numpy(features.astype(np.float32))
-
-    def _check_extra(self, features, X, n_samples):
-        """The extra features as a finite float64 (n_samples, k) array."""
-        name = type(self.extra_features_).__name__
-        if sp.issparse(features):
-            features = features.toarray()
-        features = np.asarray(features)
-        if features.ndim != 2 or features.shape[0] != n_samples or not features.shape[1]:
-            raise ValueError(
-                f"extra_features must return a 2-D array with one row per particle "
-                f"({n_samples}) and at least one column; {name} returned shape "
-                f"{features.shape}."
-            )
-        if not (np.issubdtype(features.dtype, np.number) or features.dtype == bool):
-            raise TypeError(
-                f"extra_features must return numbers; {name} returned dtype {features.dtype}."
-            )
-        features = features.astype(np.float64)
-        bad = ~np.isfinite(features)
-        if bad.any():
-            row, column = np.argwhere(bad)[0]
-            raise ValueError(
-                f"extra_features ({name}) returned {features[row, column]} for "
-                f"{_describe(getattr(X, 'ids', None), row)} in column {column}"
-                f"{self._extra_name(column)}; the network needs finite features "
-                f"({int(bad.any(axis=1).sum())} particle(s) affected). Drop those "
-                "particles or leave that feature out."
-            )
-        return features
-
-    def _extra_name(self, column):
-        """`` ('name')`` of an extra feature column, when the transformer names it."""
-        try:
-            names = self.extra_features_.get_feature_names_out()
-        except (AttributeError, ValueError, TypeError):
-            return ""
-        return f" ({str(names[column])!r})" if column < len(names) else ""
-
-    def _targets(self, y, n_samples):
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(np.empty(n_samples), y)
-        check_classification_targets(y)
-        if y.dtype.kind == "f" and np.isnan(y).any():
-            raise ValueError("Input y contains NaN; drop or label those particles.")
-        return y
-
     # -- training ------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -517,30 +309,29 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.warm_start and hasattr(self, "net_"):
             return self._continue(X, y)
-        images = self._images(X, reset=True, y=y)
-        y = self._targets(y, len(images))
-        extra = self._extra(X, len(images), reset=True, y=y)
+        images = self._fit_images(X, y)
+        y = check_targets(y, len(images))
+        extra = self._fit_extra(X, y, len(images))
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
                 "LipNetClassifier needs samples of at least 2 classes; got 1 class "
                 f"({self.classes_.tolist()[0]!r})."
             )
-        self.class_weight_ = self._class_weights(y)
-        self.device_ = _resolve_device(self.device)
+        self.class_weight_ = class_weights(self.class_weight, self.classes_, y)
+        self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(np.iinfo(np.int32).max))
-        self.net_ = self._build_net()
+        self.net_ = build_net(self, self._seed)
         self.n_epochs_ = 0
-        with _seeded(self._seed, self.device_):
+        with seeded(self._seed, self.device_):
             self.net_.initialize()
             self._train(ImageData(images, codes, extra=extra), codes)
         return self
 
     def _continue(self, X, y):
-        images = self._images(X, reset=False)
-        y = self._targets(y, len(images))
-        extra = self._extra(X, len(images), reset=False)
+        data = self.network_input(X)
+        y = check_targets(y, len(data))
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(
@@ -548,8 +339,8 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
                 f"the classes are {self.classes_.tolist()}."
             )
         codes = np.searchsorted(self.classes_, y)
-        with _seeded(self._seed + self.n_epochs_, self.device_):
-            self._train(ImageData(images, codes, extra=extra), codes)
+        with seeded(self._seed + self.n_epochs_, self.device_):
+            self._train(ImageData(data.X, codes, extra=data.extra), codes)
         return self
 
     def _train(self, dataset, codes):
@@ -557,79 +348,6 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         self.net_.iterator_train__seed = self._seed + self.n_epochs_
         self.net_.partial_fit(dataset, codes)
         self.n_epochs_ = len(self.net_.history)
-
-    def _class_weights(self, y):
-        if self.class_weight is None:
-            return None
-        if isinstance(self.class_weight, dict):
-            missing = [c for c in self.classes_.tolist() if c not in self.class_weight]
-            if missing:
-                raise ValueError(
-                    f"`class_weight` must give a weight for every class; missing "
-                    f"{missing}."
-                )
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-
-    def _build_net(self):
-        n_classes = len(self.classes_)
-        hybrid = self.extra_features_ is not None
-        if self.architecture == _FCN:
-            module, module_params = (HybridLipNetFCN if hybrid else LipNetFCN), {}
-        else:
-            module = HybridLipNet if hybrid else LipNet
-            module_params = {"architecture": self.architecture, "input_shape": self.input_shape_}
-        module_params.update(n_channels=self.n_channels_in_, n_classes=n_classes, dropout=self.dropout)
-        if hybrid:
-            module_params["n_extra"] = len(self.extra_mean_)
-        optimizer_params = {}
-        if self.optimizer == "sgd":
-            optimizer_params["momentum"] = self.momentum
-        if self.weight_decay:
-            # dense layers live in "head" (a hybrid's image branch has its own)
-            pattern = "*weight" if self.decay_conv else "*head.*weight"
-            optimizer_params["param_groups"] = [(pattern, {"weight_decay": self.weight_decay})]
-        augment = Augmentation() if self.augment == "study" else self.augment
-        weight = None if self.class_weight_ is None else torch.tensor(self.class_weight_, dtype=torch.float32)
-        callbacks = []
-        if self.early_stopping:
-            callbacks.append(
-                EarlyStopping(
-                    patience=self.patience, load_best=True, sink=print if self.verbose else noop
-                )
-            )
-        if self.verbose >= 2:
-            callbacks.append(ProgressBar())
-        return NeuralNetClassifier(
-            module,
-            criterion=ClassWeightedCrossEntropy,
-            criterion__weight=weight,
-            criterion__label_smoothing=self.label_smoothing,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=Batches,
-            iterator_train__training=True,
-            iterator_train__augment=augment,
-            iterator_train__n_classes=n_classes,
-            iterator_train__undersample_majority=self.undersample_majority,
-            iterator_train__balanced=self.balanced_batches,
-            iterator_train__device=self.device_,
-            iterator_valid=Batches,
-            iterator_valid__device=self.device_,
-            train_split=(
-                _StratifiedSplit(self.validation_fraction, self._seed)
-                if self.early_stopping
-                else None
-            ),
-            callbacks=callbacks,
-            callbacks__valid_acc=None,
-            classes=list(range(n_classes)),
-            device=self.device_,
-            verbose=self.verbose,
-            **{f"module__{key}": value for key, value in module_params.items()},
-            **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
-        )
 
     # -- prediction ----------------------------------------------------------
 
@@ -646,27 +364,37 @@ class LipNetClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n, n_classes)
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
-        check_is_fitted(self)
-        images = self._images(X, reset=False)
-        data = ImageData(images, extra=self._extra(X, len(images), reset=False))
+        data = self.network_input(X)
         return self.net_.predict_proba(data).astype(np.float64)
 
-    def _embed(self, X):
-        """The penultimate activations of `X`, batched, in eval mode, without grad.
+    def embed(self, X):
+        """Return the network's learned features of images `X`.
 
-        For a two-branch network, the learned image features only.
+        The penultimate activations, the input of the final layer (see
+        :meth:`sklipo.nets.LipNet.embed`), computed batch by batch in eval
+        mode (no dropout) without gradients.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, H, W) or (n, C, H, W), or ParticleSet
+            Images prepared like the training images.
+
+        Returns
+        -------
+        embedding : ndarray of shape (n, n_embedding)
+            One row per image; ``n_embedding`` is
+            ``net_.module_.n_embedding``. For a two-branch network, the
+            learned image features only, without the extra features.
         """
-        check_is_fitted(self)
+        data = self.network_input(X)
         module = self.net_.module_
-        data = ImageData(self._images(X, reset=False))
-        batches = Batches(data, self.batch_size, device=self.device_)
         training = module.training
         module.eval()
         try:
             with torch.no_grad():
                 parts = [
-                    module.embed(**batch) if isinstance(batch, dict) else module.embed(batch)
-                    for batch, _ in batches
+                    module.embed(inputs["x"], inputs.get("sizes"))
+                    for inputs, _ in Batches(data, self.batch_size, device=self.device_)
                 ]
         finally:
             module.train(training)

@@ -15,10 +15,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 import sklipo
-from sklipo.classifier._lipnet_classifier import _FCN, _FCN_MIN_SIZE
-from sklipo.classifier._steps import split_lipnet
+from sklipo.classifier import flat_steps, split_lipnet
 from sklipo.deployment._files import write_atomic
-from sklipo.nets._fcn import _valid_mask
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
 
 __all__ = ["export_onnx"]
@@ -27,68 +25,29 @@ __all__ = ["export_onnx"]
 METADATA_VERSION = 1
 
 
-class _ExportedLipNet(torch.nn.Module):
-    """A LipNet with the classifier's input standardisation and the softmax."""
+class _Exported(torch.nn.Module):
+    """A LipNet with the classifier's input scaling and the softmax.
 
-    def __init__(self, module, mean, scale, extra_mean=None, extra_scale=None):
+    Fully convolutional networks ignore the padding of their canvas, so the
+    caller may pad with anything.
+    """
+
+    def __init__(self, module, mean, scale, extra_scaler=None):
         super().__init__()
         self.module = module
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32)[None, :, None, None])
         self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32)[None, :, None, None])
-        if extra_mean is not None:
+        if extra_scaler is not None:
             # float64 like the classifier: features such as moments are large
-            self.register_buffer("extra_mean", torch.tensor(extra_mean, dtype=torch.float64))
-            self.register_buffer("extra_scale", torch.tensor(extra_scale, dtype=torch.float64))
+            self.register_buffer("extra_mean", torch.tensor(extra_scaler.mean_))
+            self.register_buffer("extra_scale", torch.tensor(extra_scaler.scale_))
 
-    def _image(self, image):
-        return (image - self.mean) / self.scale
-
-    def _features(self, features):
-        return ((features - self.extra_mean) / self.extra_scale).to(torch.float32)
-
-    def forward(self, image):
-        logits = self.module(self._image(image))
+    def forward(self, image, sizes=None, features=None):
+        extra = None
+        if features is not None:
+            extra = ((features - self.extra_mean) / self.extra_scale).to(torch.float32)
+        logits = self.module((image - self.mean) / self.scale, sizes, extra)
         return torch.softmax(logits, dim=1), logits
-
-
-class _ExportedHybrid(_ExportedLipNet):
-    """A two-branch LipNet: images and the extra features."""
-
-    def forward(self, image, features):
-        logits = self.module(self._image(image), self._features(features))
-        return torch.softmax(logits, dim=1), logits
-
-
-class _ExportedFCN(_ExportedLipNet):
-    """The fully convolutional LipNet on a padded batch, padding values ignored."""
-
-    def _padded(self, image, sizes):
-        # The classifier pads *standardised* images with zeros: zero the padding
-        # here too, so whatever the caller padded with cannot leak into the
-        # convolutions at the particle's border.
-        valid = _valid_mask(sizes, image.shape[2], image.shape[3], image.device)
-        return self._image(image) * valid
-
-    def forward(self, image, sizes):
-        logits = self.module(self._padded(image, sizes), sizes)
-        return torch.softmax(logits, dim=1), logits
-
-
-class _ExportedHybridFCN(_ExportedFCN):
-    """The two-branch fully convolutional LipNet on a padded batch."""
-
-    def forward(self, image, sizes, features):
-        logits = self.module(self._padded(image, sizes), sizes, self._features(features))
-        return torch.softmax(logits, dim=1), logits
-
-
-def _flat_steps(steps):
-    """(name, step) pairs, with the steps of nested pipelines in their place."""
-    for name, step in steps:
-        if isinstance(step, Pipeline):
-            yield from ((f"{name}__{inner}", s) for inner, s in _flat_steps(step.steps))
-        else:
-            yield name, step
 
 
 def _float_list(values):
@@ -140,7 +99,7 @@ def _split(estimator):
     """The LipNetClassifier of `estimator` and the descriptions of the steps before it."""
     steps, clf = split_lipnet(estimator)
     if clf is not None:
-        return clf, _describe_steps(_flat_steps(steps))
+        return clf, _describe_steps(steps)
     if isinstance(estimator, Pipeline):
         last = type(estimator.steps[-1][1]).__name__ if estimator.steps else "nothing"
         what = f"a {type(estimator).__name__} ending in {last}"
@@ -168,9 +127,9 @@ def _describe_extra(clf):
         "input": "features",
         "transformer": type(transformer).__name__,
         "params": {key: repr(value) for key, value in params.items()},
-        "names": _feature_names(transformer, len(clf.extra_mean_)),
-        "mean": _float_list(clf.extra_mean_),
-        "scale": _float_list(clf.extra_scale_),
+        "names": _feature_names(transformer, clf.extra_scaler_.n_features_in_),
+        "mean": _float_list(clf.extra_scaler_.mean_),
+        "scale": _float_list(clf.extra_scaler_.scale_),
         "applied_in_graph": True,
     }
 
@@ -191,13 +150,13 @@ def _metadata(clf, preprocessing, image_transformer, fcn):
             "each image in the top-left corner of a canvas as large as the batch's "
             "largest image; padding values are ignored"
         )
-        image["min_size"] = _FCN_MIN_SIZE
+        image["min_size"] = int(clf.net_.module_.min_size)
         inputs.append({"name": "sizes", "dtype": "int64", "shape": ["batch", 2],
                        "meaning": "height and width of each image on the canvas"})
-    extra = getattr(clf, "extra_features_", None)
+    extra = clf.extra_features_
     if extra is not None:
         inputs.append({"name": "features", "dtype": "float64",
-                       "shape": ["batch", len(clf.extra_mean_)],
+                       "shape": ["batch", clf.extra_scaler_.n_features_in_],
                        "meaning": "the extra features, as extra_features computes them"})
     metadata = {
         "metadata_version": METADATA_VERSION,
@@ -225,30 +184,27 @@ def _metadata(clf, preprocessing, image_transformer, fcn):
 
 
 def _wrap(clf):
-    """The module to export, its sample inputs, input names and dynamic axes."""
+    """The module to export, its sample inputs and their dynamic shapes, by name."""
     module = copy.deepcopy(clf.net_.module_).cpu().eval()
-    scaling = [clf.mean_, clf.scale_]
-    hybrid = getattr(clf, "extra_features_", None) is not None
-    if hybrid:
-        scaling += [clf.extra_mean_, clf.extra_scale_]
+    wrapper = _Exported(module, clf.mean_, clf.scale_, clf.extra_scaler_)
     batch = torch.export.Dim("batch")
     channels = int(clf.n_channels_in_)
-    if clf.architecture == _FCN:
-        wrapper = (_ExportedHybridFCN if hybrid else _ExportedFCN)(module, *scaling)
-        side = 4 * _FCN_MIN_SIZE
-        sizes = torch.tensor([[side, side], [side - 5, side - 9]])
-        args = [torch.zeros(2, channels, side, side), sizes]
-        height = torch.export.Dim("height", min=_FCN_MIN_SIZE)
-        width = torch.export.Dim("width", min=_FCN_MIN_SIZE)
+    if clf.input_shape_ is None:
+        side = 4 * module.min_size
+        inputs = {
+            "image": torch.zeros(2, channels, side, side),
+            "sizes": torch.tensor([[side, side], [side - 5, side - 9]]),
+        }
+        height = torch.export.Dim("height", min=module.min_size)
+        width = torch.export.Dim("width", min=module.min_size)
         shapes = {"image": {0: batch, 2: height, 3: width}, "sizes": {0: batch}}
     else:
-        wrapper = (_ExportedHybrid if hybrid else _ExportedLipNet)(module, *scaling)
-        args = [torch.zeros(2, channels, *clf.input_shape_)]
+        inputs = {"image": torch.zeros(2, channels, *clf.input_shape_)}
         shapes = {"image": {0: batch}}
-    if hybrid:
-        args.append(torch.zeros(2, len(clf.extra_mean_), dtype=torch.float64))
+    if clf.extra_scaler_ is not None:
+        inputs["features"] = torch.zeros(2, clf.extra_scaler_.n_features_in_, dtype=torch.float64)
         shapes["features"] = {0: batch}
-    return wrapper.eval(), tuple(args), list(shapes), shapes
+    return wrapper.eval(), inputs, shapes
 
 
 @contextlib.contextmanager
@@ -338,7 +294,7 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
       batch's largest image (at least 8x8); the padding values are ignored.
     - ``features`` (two-branch classifiers only): float64 ``(batch, k)``,
       ``extra_features_.transform`` of the pipeline's output, unscaled (the
-      standardisation with ``extra_mean_`` and ``extra_scale_`` is in the
+      standardisation with ``extra_scaler_`` is in the
       graph).
     - ``probabilities``: float32 ``(batch, n_classes)``, in the order of the
       ``classes`` metadata; ``logits``: the scores before the softmax.
@@ -364,22 +320,18 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     """
     clf, preprocessing = _split(estimator)
     check_is_fitted(clf)
-    image_transformer = getattr(clf, "image_transformer_", None)
+    image_transformer = clf.image_transformer_
     if image_transformer is not None:
-        steps = (
-            _flat_steps(image_transformer.steps)
-            if isinstance(image_transformer, Pipeline)
-            else [("image_transformer", image_transformer)]
-        )
-        image_transformer = _describe_steps(steps)
+        image_transformer = _describe_steps(flat_steps(image_transformer, name="image_transformer"))
     onnx = _import_onnx()
-    metadata = _metadata(clf, preprocessing, image_transformer, clf.architecture == _FCN)
-    wrapper, args, names, dynamic_shapes = _wrap(clf)
+    metadata = _metadata(clf, preprocessing, image_transformer, clf.input_shape_ is None)
+    wrapper, inputs, dynamic_shapes = _wrap(clf)
     with _quiet_export() if not verbose else contextlib.nullcontext():
         program = torch.onnx.export(
             wrapper,
-            args,
-            input_names=names,
+            (),
+            kwargs=inputs,
+            input_names=list(inputs),
             output_names=["probabilities", "logits"],
             opset_version=opset_version,
             dynamic_shapes=dynamic_shapes,

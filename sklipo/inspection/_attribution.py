@@ -10,7 +10,7 @@ import torch
 from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
 
-from sklipo.inspection._network import _batches, _eval_copy, _network_input
+from sklipo.inspection._network import _batches, _eval_copy, _transformed
 
 __all__ = ["ATTRIBUTION_METHODS", "attribution"]
 
@@ -256,5 +256,5 @@ def attribution(estimator, X, *, method="saliency", target=None, batch_size=256)
     (5, 28, 28)
     """
     _check_method(method)
-    clf, data = _network_input(estimator, X)
-    return _attribution(clf, data, method, target, batch_size)[0]
+    clf, X = _transformed(estimator, X)
+    return _attribution(clf, clf.network_input(X), method, target, batch_size)[0]

@@ -4,14 +4,12 @@
 
 import copy
 
-import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from sklipo.classifier._data import ImageData
-from sklipo.classifier._steps import split_lipnet, transform_before
+from sklipo.classifier import Batches, split_lipnet, transform_before
 from sklipo.nets import LipNetFCN
 
 __all__ = ["conv_layers", "feature_maps"]
@@ -35,29 +33,19 @@ def _split_estimator(estimator):
     return steps, clf
 
 
-def _network_input(estimator, X):
-    """Return the classifier and the network's input for `X`, as ImageData.
-
-    Its images are the standardised float32 tensor ``(n, C, H, W)`` of a
-    fixed-size network, or a list of ``(C, H_i, W_i)`` tensors for
-    ``"lipnet_fcn"``, after the pipeline's preprocessing; a two-branch
-    network's standardised extra features come along, held fixed.
-    """
+def _transformed(estimator, X):
+    """Return the classifier and `X` after the pipeline's steps before it."""
     steps, clf = _split_estimator(estimator)
-    X = transform_before(steps, X)
-    images = clf._images(X, reset=False)
-    return clf, ImageData(images, extra=clf._extra(X, len(images), reset=False))
+    return clf, transform_before(steps, X)
 
 
-def _input_images(clf, data):
-    """The network's input images as the classifier received them, channel-averaged.
+def _input_images(clf, X):
+    """The network's input images of `X`, before standardisation, channel-averaged.
 
-    Undoes the classifier's standardisation, so the images show the pixels
-    after the pipeline's preprocessing (e.g. after ``Resize``).
+    The images show the pixels after the pipeline's preprocessing (e.g.
+    after ``Resize``).
     """
-    mean = clf.mean_.astype(np.float32)[:, None, None]
-    scale = clf.scale_.astype(np.float32)[:, None, None]
-    return [(x.numpy() * scale + mean).mean(axis=0) for x in data.X]
+    return [x.numpy().mean(axis=0) for x in clf.network_input(X, standardize=False).X]
 
 
 def _eval_copy(clf):
@@ -79,11 +67,8 @@ def _batches(clf, data, batch_size):
     and ``"sizes"`` (the true height and width of each image of a padded
     ``"lipnet_fcn"`` batch) and ``"extra"`` where the network takes them.
     """
-    for start in range(0, len(data), batch_size):
-        inputs, _ = data.batch(torch.arange(start, min(start + batch_size, len(data))))
-        if not isinstance(inputs, dict):
-            inputs = {"x": inputs}
-        yield start, {key: value.to(clf.device_) for key, value in inputs.items()}
+    for i, (inputs, _) in enumerate(Batches(data, batch_size, device=clf.device_)):
+        yield i * batch_size, inputs
 
 
 def _conv_modules(module):
@@ -248,5 +233,5 @@ def feature_maps(estimator, X, *, layer=None, batch_size=256):
     >>> feature_maps(clf, X[:2], layer="features.6")["features.6"].shape
     (2, 32, 14, 14)
     """
-    clf, data = _network_input(estimator, X)
-    return _feature_maps(clf, data, _check_layers(clf, layer), batch_size)
+    clf, X = _transformed(estimator, X)
+    return _feature_maps(clf, clf.network_input(X), _check_layers(clf, layer), batch_size)

@@ -11,7 +11,7 @@ from sklipo.inspection._network import (
     _check_layers,
     _feature_maps,
     _input_images,
-    _network_input,
+    _transformed,
     _split_estimator,
 )
 
@@ -309,12 +309,13 @@ class FeatureMapDisplay:
             If `X` holds more than one particle, or `layer` names no conv
             layer of the network.
         """
-        clf, data = _network_input(estimator, X)
+        clf, X = _transformed(estimator, X)
+        data = clf.network_input(X)
         _one_particle(data)
         maps = _feature_maps(clf, data, _check_layers(clf, layer), batch_size=1)
         return cls(
             {name: layer_maps[0] for name, layer_maps in maps.items()},
-            image=_input_images(clf, data)[0],
+            image=_input_images(clf, X)[0],
         ).plot(figure=figure, cmap=cmap)
 
 
@@ -453,7 +454,8 @@ class AttributionDisplay:
             raise ValueError("`methods` must name at least one attribution method.")
         for method in methods:
             _check_method(method)
-        clf, data = _network_input(estimator, X)
+        clf, X = _transformed(estimator, X)
+        data = clf.network_input(X)
         maps = {}
         for method in methods:
             maps[method], proba = _attribution(clf, data, method, target, batch_size=256)
@@ -462,6 +464,6 @@ class AttributionDisplay:
         else:
             codes = np.searchsorted(clf.classes_, np.broadcast_to(target, len(data)))
         labels = [f"{clf.classes_[k]} (p={proba[i, k]:.2f})" for i, k in enumerate(codes)]
-        return cls(_input_images(clf, data), maps, labels=labels).plot(
+        return cls(_input_images(clf, X), maps, labels=labels).plot(
             figure=figure, cmap=cmap, alpha=alpha
         )

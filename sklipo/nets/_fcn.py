@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from sklipo.nets._lipnet import _check_no_extra
+
 __all__ = ["LipNetFCN"]
 
 
@@ -23,10 +25,11 @@ class LipNetFCN(nn.Module):
     The study's future work: three LipNet-4-style blocks (two 3x3 convolutions
     with ReLU, max-pooling, dropout), then a global pooling head, so no input
     size is fixed. Images of different sizes share a batch by *padding and
-    masking*: each image sits in the top-left corner of a zero canvas and
-    ``sizes`` gives its true height and width. After every convolution the
-    padding is zeroed again, so the padding never leaks into the particle's
-    features, and the head pools (mean and max) over the valid region only.
+    masking*: each image sits in the top-left corner of a canvas and
+    ``sizes`` gives its true height and width. The padding is zeroed on the
+    way in and after every convolution, so whatever it holds never leaks
+    into the particle's features, and the head pools (mean and max) over the
+    valid region only.
 
     Pooling alone would hide how big the particle is, yet size differs by
     class. The head therefore also sees the logarithm of each image's height
@@ -41,7 +44,7 @@ class LipNetFCN(nn.Module):
         Channels of the input images.
     n_classes : int, default=3
         Number of outputs. 0 builds the network without its head, so that it
-        returns the embedding (see :class:`HybridLipNetFCN`).
+        returns the embedding (see :class:`HybridLipNet`).
     dropout : float, default=0.25
         Dropout rate after each block.
     width : int, default=32
@@ -59,6 +62,8 @@ class LipNetFCN(nn.Module):
         to it by default. An ``nn.Identity`` when ``n_classes=0``.
     n_embedding : int
         Length of the vectors :meth:`embed` returns: ``2 * width + 2``.
+    min_size : int
+        The smallest image side it takes, ``2 ** n_blocks``.
 
     Examples
     --------
@@ -80,24 +85,28 @@ class LipNetFCN(nn.Module):
                 in_channels = width
         self.features = nn.ModuleList(convs)
         self.n_blocks = n_blocks
+        self.min_size = 2**n_blocks
         self.dropout = nn.Dropout(dropout)
         self.n_embedding = 2 * width + 2
         self.head = nn.Linear(self.n_embedding, n_classes) if n_classes else nn.Identity()
 
-    def forward(self, x, sizes=None):
+    def forward(self, x, sizes=None, extra=None):
         """Return the logits of a padded batch.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n, n_channels, H, W)
-            Images in the top-left corner of a zero canvas.
+            Images in the top-left corner of a canvas; the padding is ignored.
         sizes : torch.Tensor of shape (n, 2), default=None
             Height and width of each image; None when all fill the canvas.
+        extra : None
+            Must be None: extra features need :class:`HybridLipNet`.
 
         Returns
         -------
         logits : torch.Tensor of shape (n, n_classes)
         """
+        _check_no_extra(self, extra)
         return self.head(self.embed(x, sizes))
 
     def embed(self, x, sizes=None):
@@ -106,7 +115,7 @@ class LipNetFCN(nn.Module):
         Parameters
         ----------
         x : torch.Tensor of shape (n, n_channels, H, W)
-            Images in the top-left corner of a zero canvas.
+            Images in the top-left corner of a canvas; the padding is ignored.
         sizes : torch.Tensor of shape (n, 2), default=None
             Height and width of each image; None when all fill the canvas.
 
@@ -122,6 +131,7 @@ class LipNetFCN(nn.Module):
         sizes = sizes.to(x.device)
         log_sizes = torch.log(sizes.to(x.dtype))
         mask = _valid_mask(sizes, height, width, x.device)
+        x = x * mask
         for i, conv in enumerate(self.features):
             x = F.relu(conv(x)) * mask
             if i % 2 == 1:

@@ -6,15 +6,16 @@ import torch
 from torch import nn
 
 from sklipo.nets._fcn import LipNetFCN
-from sklipo.nets._lipnet import LipNet
+from sklipo.nets._lipnet import FCN, LipNet
 
-__all__ = ["HybridLipNet", "HybridLipNetFCN"]
+__all__ = ["HybridLipNet"]
 
 
 class HybridLipNet(nn.Module):
-    """A fixed-size LipNet whose final layer also sees extra features.
+    """A LipNet whose final layer also sees extra features.
 
-    The image branch is a :class:`LipNet` without its final layer; its
+    The image branch is any LipNet without its final layer (a fixed-size
+    :class:`LipNet` or the fully convolutional :class:`LipNetFCN`); its
     embedding (see :meth:`LipNet.embed`) is concatenated with ``n_extra``
     features given per particle (handcrafted features, say), and one dense
     layer maps the concatenation to the logits. Trained end to end, the
@@ -22,168 +23,72 @@ class HybridLipNet(nn.Module):
 
     Parameters
     ----------
-    architecture : {"lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"}, \
-default="lipnet4"
-        The image branch.
+    image_net : str or torch.nn.Module, default="lipnet4"
+        The image branch: an architecture of :data:`ARCHITECTURES`, built
+        with ``n_classes=0`` and `image_params`, or a module with an
+        ``n_embedding`` attribute and an ``embed(x, sizes=None)`` method.
     n_extra : int
         Number of extra features.
-    n_channels : int, default=1
-        Channels of the input images.
-    input_shape : tuple of int, default=(28, 28)
-        Height and width of the input images.
     n_classes : int, default=3
         Number of outputs.
-    dropout : float, default=0.25
-        Dropout rate of the image branch.
-    width : int, default=32
-        Channels of every convolution.
-    n_hidden : int, default=128
-        Units of the hidden dense layer of LipNet-1 and LipNet-2.
+    **image_params : dict
+        Parameters of :class:`LipNet` (``n_channels``, ``input_shape``,
+        ``dropout``, ``width``, ``n_hidden``) or :class:`LipNetFCN`
+        (``n_channels``, ``dropout``, ``width``, ``n_blocks``) for an
+        architecture name; none with a module.
 
     Attributes
     ----------
-    image_net : LipNet
-        The image branch, built with ``n_classes=0``.
+    image_net : torch.nn.Module
+        The image branch.
     head : torch.nn.Linear
         The final layer, from ``image_net.n_embedding + n_extra`` inputs (the
         embedding first) to the logits.
     n_embedding : int
         Length of the image embedding, ``image_net.n_embedding``.
-
-    See Also
-    --------
-    HybridLipNetFCN : The same for the fully convolutional network.
+    min_size : int
+        The smallest image side the image branch takes.
 
     Examples
     --------
     >>> import torch
     >>> from sklipo.nets import HybridLipNet
     >>> net = HybridLipNet("lipnet4", n_extra=5, n_classes=3)
-    >>> net(torch.zeros(2, 1, 28, 28), torch.zeros(2, 5)).shape
+    >>> net(torch.zeros(2, 1, 28, 28), extra=torch.zeros(2, 5)).shape
+    torch.Size([2, 3])
+    >>> fcn = HybridLipNet("lipnet_fcn", n_extra=5, n_classes=3)
+    >>> sizes = torch.tensor([[60, 48], [33, 40]])
+    >>> fcn(torch.zeros(2, 1, 60, 48), sizes, torch.zeros(2, 5)).shape
     torch.Size([2, 3])
     """
 
-    def __init__(
-        self,
-        architecture="lipnet4",
-        *,
-        n_extra,
-        n_channels=1,
-        input_shape=(28, 28),
-        n_classes=3,
-        dropout=0.25,
-        width=32,
-        n_hidden=128,
-    ):
+    def __init__(self, image_net="lipnet4", *, n_extra, n_classes=3, **image_params):
         super().__init__()
-        self.image_net = LipNet(
-            architecture,
-            n_channels=n_channels,
-            input_shape=input_shape,
-            n_classes=0,
-            dropout=dropout,
-            width=width,
-            n_hidden=n_hidden,
-        )
-        self.n_embedding = self.image_net.n_embedding
+        if isinstance(image_net, str):
+            if image_net == FCN:
+                image_net = LipNetFCN(n_classes=0, **image_params)
+            else:
+                image_net = LipNet(image_net, n_classes=0, **image_params)
+        elif image_params:
+            raise TypeError(
+                "HybridLipNet takes image_params only with an architecture name; got "
+                f"a {type(image_net).__name__} module and {sorted(image_params)}."
+            )
+        self.image_net = image_net
+        self.n_embedding = image_net.n_embedding
+        self.min_size = image_net.min_size
         self.head = nn.Linear(self.n_embedding + n_extra, n_classes)
 
-    def embed(self, x):
+    def embed(self, x, sizes=None):
         """Return the image branch's embedding of a batch.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n, n_channels, H, W)
-            The images.
-
-        Returns
-        -------
-        embedding : torch.Tensor of shape (n, n_embedding)
-            The learned features, without the extra ones.
-        """
-        return self.image_net.embed(x)
-
-    def forward(self, x, extra):
-        """Return the logits of a batch.
-
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n, n_channels, H, W)
-            The images.
-        extra : torch.Tensor of shape (n, n_extra)
-            The extra features of each image.
-
-        Returns
-        -------
-        logits : torch.Tensor of shape (n, n_classes)
-        """
-        return self.head(torch.cat([self.embed(x), extra], dim=1))
-
-
-class HybridLipNetFCN(nn.Module):
-    """The fully convolutional LipNet with extra features entering its head.
-
-    The image branch is a :class:`LipNetFCN` without its head; its embedding
-    (masked global mean and max of the last maps, log image sizes) is
-    concatenated with ``n_extra`` features given per particle, and one dense
-    layer maps the concatenation to the logits.
-
-    Parameters
-    ----------
-    n_extra : int
-        Number of extra features.
-    n_channels : int, default=1
-        Channels of the input images.
-    n_classes : int, default=3
-        Number of outputs.
-    dropout : float, default=0.25
-        Dropout rate after each block.
-    width : int, default=32
-        Channels of every convolution.
-    n_blocks : int, default=3
-        Number of conv blocks.
-
-    Attributes
-    ----------
-    image_net : LipNetFCN
-        The image branch, built with ``n_classes=0``.
-    head : torch.nn.Linear
-        The final layer, from ``image_net.n_embedding + n_extra`` inputs (the
-        embedding first) to the logits.
-    n_embedding : int
-        Length of the image embedding, ``image_net.n_embedding``.
-
-    See Also
-    --------
-    HybridLipNet : The same for the fixed-size networks.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklipo.nets import HybridLipNetFCN
-    >>> net = HybridLipNetFCN(n_extra=5, n_classes=3)
-    >>> x = torch.zeros(2, 1, 60, 48)
-    >>> net(x, torch.tensor([[60, 48], [33, 40]]), torch.zeros(2, 5)).shape
-    torch.Size([2, 3])
-    """
-
-    def __init__(self, *, n_extra, n_channels=1, n_classes=3, dropout=0.25, width=32, n_blocks=3):
-        super().__init__()
-        self.image_net = LipNetFCN(
-            n_channels=n_channels, n_classes=0, dropout=dropout, width=width, n_blocks=n_blocks
-        )
-        self.n_embedding = self.image_net.n_embedding
-        self.head = nn.Linear(self.n_embedding + n_extra, n_classes)
-
-    def embed(self, x, sizes=None):
-        """Return the image branch's embedding of a padded batch.
-
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n, n_channels, H, W)
-            Images in the top-left corner of a zero canvas.
+            The images (a padded canvas for a fully convolutional branch).
         sizes : torch.Tensor of shape (n, 2), default=None
-            Height and width of each image; None when all fill the canvas.
+            Height and width of each image on the canvas; None when all fill
+            it.
 
         Returns
         -------
@@ -192,20 +97,23 @@ class HybridLipNetFCN(nn.Module):
         """
         return self.image_net.embed(x, sizes)
 
-    def forward(self, x, sizes, extra):
-        """Return the logits of a padded batch.
+    def forward(self, x, sizes=None, extra=None):
+        """Return the logits of a batch.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n, n_channels, H, W)
-            Images in the top-left corner of a zero canvas.
-        sizes : torch.Tensor of shape (n, 2)
-            Height and width of each image.
+            The images (a padded canvas for a fully convolutional branch).
+        sizes : torch.Tensor of shape (n, 2), default=None
+            Height and width of each image on the canvas; None when all fill
+            it.
         extra : torch.Tensor of shape (n, n_extra)
-            The extra features of each image.
+            The extra features of each image; required.
 
         Returns
         -------
         logits : torch.Tensor of shape (n, n_classes)
         """
+        if extra is None:
+            raise ValueError("HybridLipNet needs the extra features of each image; got None.")
         return self.head(torch.cat([self.embed(x, sizes), extra], dim=1))

@@ -6,7 +6,7 @@ from math import prod
 
 from torch import nn
 
-__all__ = ["ARCHITECTURES", "LipNet"]
+__all__ = ["ARCHITECTURES", "LipNet", "min_input_size"]
 
 # Per architecture: conv blocks (convs per block), whether blocks downsample
 # with a stride-2 conv instead of max pooling, and the head. The study's
@@ -20,8 +20,12 @@ _SPECS = {
     "lipnet6": {"blocks": (2, 2, 2), "strided": False, "head": "dense"},
 }
 
-#: Names of the fixed-size architectures, in order of depth.
-ARCHITECTURES = tuple(_SPECS)
+FCN = "lipnet_fcn"
+FCN_BLOCKS = 3
+
+#: Names of the architectures: the fixed-size ones in order of depth, then
+#: the fully convolutional ``"lipnet_fcn"``.
+ARCHITECTURES = (*_SPECS, FCN)
 
 
 def _conv(in_channels, out_channels, stride=1):
@@ -42,17 +46,36 @@ def _block(in_channels, n_convs, width, strided, dropout):
     return layers
 
 
-def _min_size(architecture):
-    """The smallest image side the architecture can take."""
-    return 2 ** len(_SPECS[architecture]["blocks"])
+def min_input_size(architecture):
+    """Return the smallest image side, in pixels, an architecture can take.
 
+    Every block halves the image, so a network of ``k`` blocks needs at
+    least ``2 ** k`` pixels a side.
 
-def _check_architecture(architecture):
+    Parameters
+    ----------
+    architecture : str
+        One of :data:`ARCHITECTURES`.
+
+    Returns
+    -------
+    min_size : int
+        The smallest height and width.
+
+    Examples
+    --------
+    >>> from sklipo.nets import min_input_size
+    >>> min_input_size("lipnet4"), min_input_size("lipnet_fcn")
+    (4, 8)
+    """
+    if architecture == FCN:
+        return 2**FCN_BLOCKS
     if architecture not in _SPECS:
         raise ValueError(
             f"Unknown architecture {architecture!r}; choose one of "
-            f"{', '.join(map(repr, ARCHITECTURES))} or 'lipnet_fcn'."
+            f"{', '.join(map(repr, ARCHITECTURES))}."
         )
+    return 2 ** len(_SPECS[architecture]["blocks"])
 
 
 def _output_side(side, n_blocks, strided):
@@ -120,6 +143,9 @@ default="lipnet4"
         ``nn.Identity`` when ``n_classes=0``.
     n_embedding : int
         Length of the vectors :meth:`embed` returns.
+    min_size : int
+        The smallest image side the architecture takes,
+        :func:`min_input_size`.
 
     Examples
     --------
@@ -142,14 +168,18 @@ default="lipnet4"
         n_hidden=128,
     ):
         super().__init__()
-        _check_architecture(architecture)
+        if architecture == FCN:
+            raise ValueError(
+                "LipNet builds the fixed-size architectures; use LipNetFCN for "
+                "'lipnet_fcn'."
+            )
+        self.min_size = min_input_size(architecture)
         spec = _SPECS[architecture]
         height, width_px = (int(s) for s in input_shape)
-        smallest = _min_size(architecture)
-        if min(height, width_px) < smallest:
+        if min(height, width_px) < self.min_size:
             raise ValueError(
                 f"{architecture} halves the image {len(spec['blocks'])} times, so it "
-                f"needs images of at least {smallest}x{smallest} pixels; got "
+                f"needs images of at least {self.min_size}x{self.min_size} pixels; got "
                 f"{height}x{width_px}. Resize the particles (e.g. "
                 "sklipo.preprocessing.Resize(28)) first."
             )
@@ -175,13 +205,16 @@ default="lipnet4"
             head.append(nn.Linear(self.n_embedding, n_classes) if n_classes else nn.Identity())
         self.head = nn.Sequential(*head)
 
-    def embed(self, x):
+    def embed(self, x, sizes=None):
         """Return the penultimate activations of a batch.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n, n_channels, H, W)
             The images.
+        sizes : None
+            Ignored: every image fills the fixed input. Accepted so that all
+            networks share one signature.
 
         Returns
         -------
@@ -195,6 +228,29 @@ default="lipnet4"
             return x.mean(dim=(2, 3))
         return self.head[:-1](x)
 
-    def forward(self, x):
-        """Return the logits of a batch ``(n, n_channels, H, W)``."""
+    def forward(self, x, sizes=None, extra=None):
+        """Return the logits of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_channels, H, W)
+            The images.
+        sizes : None
+            Ignored, as in :meth:`embed`.
+        extra : None
+            Must be None: extra features need :class:`HybridLipNet`.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n, n_classes)
+        """
+        _check_no_extra(self, extra)
         return self.head(self.features(x))
+
+
+def _check_no_extra(net, extra):
+    if extra is not None:
+        raise ValueError(
+            f"{type(net).__name__} takes images only; wrap it in HybridLipNet to "
+            "feed extra features to its final layer."
+        )

@@ -102,8 +102,9 @@ def test_lipnet_embedding_is_the_network_embedding():
     assert Xt.shape == (30, 128) and Xt.dtype == np.float64
     module = net.net_.module_.eval()
     with torch.no_grad():
-        expected = module.embed(net._images(X, reset=False)).numpy()
+        expected = module.embed(net.network_input(X).X).numpy()
     np.testing.assert_allclose(Xt, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(net.embed(X), Xt)
     assert (Xt >= 0).all()  # the hidden layer of LipNet-2 ends in a ReLU
 
 

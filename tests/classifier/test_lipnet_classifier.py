@@ -20,9 +20,9 @@ from sklearn.utils.estimator_checks import (
 
 from sklipo import ParticleSet
 from sklipo.augmentation import Augmentation
-from sklipo.classifier import LipNetClassifier
+from sklipo.classifier import ImageData, LipNetClassifier
 from sklipo.features import ParticleFeatures
-from sklipo.nets import ARCHITECTURES, HybridLipNet, HybridLipNetFCN
+from sklipo.nets import ARCHITECTURES, HybridLipNet, LipNetFCN
 from sklipo.preprocessing import CropParticle, Resize
 
 RND_SEED = 0
@@ -420,11 +420,24 @@ def test_lipnet_classifier_augmentation_object_and_preset():
     assert cloned.augment.rotation == 10
 
 
-@pytest.mark.parametrize("options", [{"undersample_majority": 0.2}, {"balanced_batches": True}])
-def test_lipnet_classifier_resampling_options_train(options):
-    X, y = _data(n=40)
-    clf = _clf(**options).fit(X, y)
-    assert clf.net_.history[-1, "train_batch_count"] >= 1
+@pytest.mark.parametrize(
+    "options, n_seen",
+    [({}, 40), ({"undersample_majority": 0.2}, 34), ({"balanced_batches": True}, 40)],
+    ids=["plain", "undersample", "balanced"],
+)
+def test_lipnet_classifier_resampling_options_train(options, n_seen):
+    """Check each epoch's draw: all samples, 20% of the majority left out, or balanced."""
+    X, _ = _data(n=40)
+    y = np.repeat(["a", "b"], [30, 10])
+    clf = _clf(batch_size=1, **options).fit(X, y)
+    assert clf.net_.history[-1, "train_batch_count"] == n_seen
+    data = clf.network_input(X)
+    epoch = clf.net_.get_iterator(ImageData(data.X, np.searchsorted(clf.classes_, y)), training=True)
+    counts = np.bincount(torch.cat([codes for _, codes in epoch]).numpy(), minlength=2)
+    if options.get("balanced_batches"):
+        assert counts.sum() == 40 and 14 <= counts[1] <= 26, counts
+    else:
+        assert counts.tolist() == [n_seen - 10, 10]
 
 
 def test_lipnet_classifier_verbose_prints_table_and_progress(capsys):
@@ -434,7 +447,8 @@ def test_lipnet_classifier_verbose_prints_table_and_progress(capsys):
     _clf(verbose=1).fit(X, y)
     assert "train_loss" in capsys.readouterr().out
     _clf(verbose=2).fit(X, y)
-    assert "it/s" in capsys.readouterr().err or "s/it" in capsys.readouterr().err
+    progress = capsys.readouterr().err
+    assert "it/s" in progress or "s/it" in progress
 
 
 def test_lipnet_classifier_grid_search_over_architectures():
@@ -477,6 +491,16 @@ def test_lipnet_fcn_accepts_stacks_and_checks_channels():
     assert clf.predict(ParticleSet(list(X))).shape == (20,)
     with pytest.raises(ValueError, match="fitted on images with 1 channel"):
         clf.predict(np.zeros((2, 3, 12, 12)))
+
+
+@pytest.mark.parametrize("method", ["predict", "embed", "network_input"])
+def test_lipnet_fcn_checks_the_minimum_size_at_predict(method):
+    """Check that a too small particle is named, alone or batched with larger ones."""
+    X, y = _data(n=20)
+    clf = _clf(architecture="lipnet_fcn").fit(X, y)
+    small = ParticleSet([np.zeros((30, 30)), np.zeros((6, 20))], ids=["big", "tiny"])
+    with pytest.raises(ValueError, match=r"at least 8x8 pixels; particle 1 \(id 'tiny'\) is \(6, 20\)"):
+        getattr(clf, method)(small)
 
 
 # -- the two-branch net --------------------------------------------------------
@@ -536,12 +560,18 @@ def test_lipnet_classifier_extra_features_are_standardised():
     clf = _clf(extra_features=_MaskColumns()).fit(X, y)
     features = _MaskColumns().transform(X)
     assert isinstance(clf.extra_features_, _MaskColumns) and clf.extra_features_ is not clf.extra_features
-    np.testing.assert_allclose(clf.extra_mean_, features.mean(axis=0))
+    np.testing.assert_allclose(clf.extra_scaler_.mean_, features.mean(axis=0))
     # the height is the same for every particle: centred, not divided by 0
-    np.testing.assert_allclose(clf.extra_scale_, [features[:, 0].std(), 1.0])
+    np.testing.assert_allclose(clf.extra_scaler_.scale_, [features[:, 0].std(), 1.0])
     assert clf.net_.module_.head.in_features == clf.net_.module_.n_embedding + 2
+    data = clf.network_input(X)
+    expected = (features - features.mean(axis=0)) / clf.extra_scaler_.scale_
+    np.testing.assert_allclose(data.extra.numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert data.extra.dtype == torch.float32
+    np.testing.assert_array_equal(clf.network_input(X, standardize=False).extra.numpy(), features)
     plain = _clf().fit(X, y)
-    assert plain.extra_features_ is None and plain.extra_mean_ is None
+    assert plain.extra_features_ is None and plain.extra_scaler_ is None
+    assert plain.network_input(X).extra is None
 
 
 def test_lipnet_classifier_image_transformer_matches_a_pipeline():
@@ -552,9 +582,12 @@ def test_lipnet_classifier_image_transformer_matches_a_pipeline():
     pipe = make_pipeline(Resize(10), _clf()).fit(X, y)
     assert clf.input_shape_ == (10, 10) and isinstance(clf.image_transformer_, Resize)
     np.testing.assert_allclose(clf.predict_proba(X), pipe.predict_proba(X), rtol=1e-6)
-    images = clf._images(X, reset=False)
-    expected = (Resize(10).fit_transform(X) - clf.mean_[0]) / clf.scale_[0]
+    images = clf.network_input(X).X
+    resized = Resize(10).fit_transform(X)
+    expected = (resized - clf.mean_[0]) / clf.scale_[0]
     np.testing.assert_allclose(images.numpy(), expected, rtol=1e-5, atol=1e-5)
+    raw = clf.network_input(X, standardize=False).X
+    np.testing.assert_array_equal(raw.numpy(), resized.astype(np.float32))
 
 
 def test_lipnet_classifier_hybrid_clone_pickle_and_seed():
@@ -582,7 +615,9 @@ def test_lipnet_classifier_hybrid_training_options(options):
     X, y = _noise_with_masks(40)
     clf = _clf(augment="study", extra_features=_MaskColumns(), **options).fit(X, y)
     module = clf.net_.module_
-    assert isinstance(module, HybridLipNetFCN if "image_transformer" in options else HybridLipNet)
+    assert isinstance(module, HybridLipNet)
+    fcn = "image_transformer" in options
+    assert isinstance(module.image_net, LipNetFCN) is fcn
     assert clf.predict_proba(X).shape == (40, 2)
     if "early_stopping" in options:
         assert all("valid_loss" in row for row in clf.net_.history)
@@ -598,10 +633,10 @@ def test_lipnet_classifier_hybrid_training_options(options):
 def test_lipnet_classifier_hybrid_warm_start_keeps_features():
     X, y = _noise_with_masks(20)
     clf = _clf(warm_start=True, extra_features=_MaskColumns()).fit(X, y)
-    module, features, mean = clf.net_.module_, clf.extra_features_, clf.extra_mean_
+    module, features, scaler = clf.net_.module_, clf.extra_features_, clf.extra_scaler_
     clf.fit(X[:10], y[:10])
     assert clf.n_epochs_ == 2 and clf.net_.module_ is module
-    assert clf.extra_features_ is features and clf.extra_mean_ is mean
+    assert clf.extra_features_ is features and clf.extra_scaler_ is scaler
 
 
 @pytest.mark.parametrize("where", ["fit", "predict"])

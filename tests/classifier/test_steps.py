@@ -8,8 +8,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
-from sklipo.classifier import LipNetClassifier
-from sklipo.classifier._steps import split_lipnet, transform_before
+from sklipo.classifier import LipNetClassifier, flat_steps, split_lipnet, transform_before
 
 
 def test_split_lipnet_steps_into_nested_pipelines_and_frozen_estimators():
@@ -24,11 +23,25 @@ def test_split_lipnet_steps_into_nested_pipelines_and_frozen_estimators():
     assert split_lipnet(clf) == ([], clf)
 
 
+def test_flat_steps_flattens_pipelines_anywhere():
+    # Check that nested pipelines in any position are stepped into.
+    a, b, c = FunctionTransformer(), FunctionTransformer(), SVC()
+    pipeline = Pipeline([("first", make_pipeline(a, FrozenEstimator(make_pipeline(b)))), ("svc", c)])
+    assert flat_steps(pipeline) == [
+        ("first__functiontransformer", a),
+        ("first__frozenestimator__functiontransformer", b),
+        ("svc", c),
+    ]
+    assert flat_steps(c, name="model") == [("model", c)]
+    assert flat_steps(FrozenEstimator(c)) == [("", c)]
+
+
 def test_split_lipnet_without_a_lipnet():
     # Check that anything not ending in a LipNetClassifier gives None.
     assert split_lipnet(make_pipeline(FunctionTransformer(), SVC()))[1] is None
     assert split_lipnet(SVC())[1] is None
-    assert split_lipnet(Pipeline([("net", LipNetClassifier()), ("svc", SVC())]))[1] is None
+    assert split_lipnet(Pipeline([("net", LipNetClassifier()), ("svc", SVC())])) == ([], None)
+    assert split_lipnet(Pipeline([])) == ([], None)
 
 
 def test_transform_before_skips_passthrough_and_samplers():

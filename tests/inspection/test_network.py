@@ -80,7 +80,7 @@ def test_feature_maps_shapes_and_relu(clf):
     }
     module = clf.net_.module_
     with torch.no_grad():
-        x = clf._images(X[:3], reset=False)
+        x = clf.network_input(X[:3]).X
         expected = torch.relu(module.features[0](x)).numpy()
     np.testing.assert_allclose(maps["features.0"], expected, rtol=1e-5, atol=1e-6)
 

@@ -24,12 +24,13 @@ def test_fcn_takes_any_size(shape):
     assert net(torch.rand(3, 2, *shape)).shape == (3, 5)
 
 
-def test_fcn_padding_does_not_change_the_output():
-    """Check that an image padded into a larger canvas gives the same logits."""
+@pytest.mark.parametrize("padding", [0.0, 7.0])
+def test_fcn_padding_does_not_change_the_output(padding):
+    """Check that an image padded into a larger canvas gives the same logits, whatever the padding."""
     net = _net()
     image = torch.rand(1, 1, 27, 21)
     alone = net(image)
-    canvas = torch.full((2, 1, 40, 48), 0.0)
+    canvas = torch.full((2, 1, 40, 48), padding)
     canvas[0, :, :27, :21] = image[0]
     canvas[1] = torch.rand(1, 40, 48)
     padded = net(canvas, torch.tensor([[27, 21], [40, 48]]))

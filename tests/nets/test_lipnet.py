@@ -4,7 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from sklipo.nets import ARCHITECTURES, LipNet
+from sklipo.nets import ARCHITECTURES, LipNet, LipNetFCN, min_input_size
+
+FIXED = ARCHITECTURES[:-1]
 
 # the docstring's parameter counts at the study's input sizes
 N_PARAMETERS = {
@@ -36,11 +38,41 @@ def _study_size(architecture):
     return 32 if architecture == "lipnet6" else 28
 
 
-def test_architectures_lists_the_five_networks():
-    assert ARCHITECTURES == ("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6")
+def test_architectures_lists_the_six_networks():
+    assert ARCHITECTURES == ("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6", "lipnet_fcn")
 
 
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize(
+    "architecture, size",
+    [("lipnet1", 2), ("lipnet2", 4), ("lipnet4", 4), ("lipnet4c", 4), ("lipnet6", 8),
+     ("lipnet_fcn", 8)],
+)
+def test_min_input_size_matches_the_networks(architecture, size):
+    """Check the public minimum size, and that each net reports the same."""
+    assert min_input_size(architecture) == size
+    net = LipNetFCN() if architecture == "lipnet_fcn" else LipNet(architecture)
+    assert net.min_size == size
+
+
+def test_lipnet_refuses_the_fcn_and_unknown_names():
+    with pytest.raises(ValueError, match="use LipNetFCN"):
+        LipNet("lipnet_fcn")
+    with pytest.raises(ValueError, match="Unknown architecture"):
+        min_input_size("lipnet5")
+
+
+def test_lipnet_ignores_sizes_and_refuses_extra():
+    """Check the shared forward signature of the image-only nets."""
+    net = LipNet("lipnet2").eval()
+    x = torch.rand(2, 1, 28, 28)
+    torch.testing.assert_close(net(x, torch.tensor([[28, 28]] * 2)), net(x))
+    with pytest.raises(ValueError, match="HybridLipNet"):
+        net(x, extra=torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="HybridLipNet"):
+        LipNetFCN()(x, extra=torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("architecture", FIXED)
 def test_lipnet_layer_sequence(architecture):
     """Check each architecture's layers against the study's description."""
     net = LipNet(architecture, input_shape=(_study_size(architecture),) * 2)
@@ -53,7 +85,7 @@ def test_lipnet_layer_sequence(architecture):
     assert strides == ({(1, 1), (2, 2)} if architecture == "lipnet4c" else {(1, 1)})
 
 
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("architecture", FIXED)
 def test_lipnet_parameter_count(architecture):
     """Check the parameter counts given in the docstring."""
     net = LipNet(architecture, input_shape=(_study_size(architecture),) * 2)
@@ -61,7 +93,7 @@ def test_lipnet_parameter_count(architecture):
     assert f"{N_PARAMETERS[architecture]:,}" in LipNet.__doc__
 
 
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("architecture", FIXED)
 @pytest.mark.parametrize("shape", [(28, 28), (33, 20), (8, 8)])
 @pytest.mark.parametrize("n_channels", [1, 3])
 def test_lipnet_output_shape(architecture, shape, n_channels):
@@ -98,7 +130,7 @@ def _final_layer(net, architecture):
     return net.head[-1]
 
 
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("architecture", FIXED)
 @pytest.mark.parametrize("shape", [(28, 28), (33, 20)])
 def test_lipnet_embed_is_the_final_layer_input(architecture, shape):
     """Check that forward is the final layer applied to the embedding."""
@@ -118,7 +150,7 @@ def test_lipnet_embedding_sizes():
     assert LipNet("lipnet6", input_shape=(32, 32)).n_embedding == 32 * 4 * 4
 
 
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("architecture", FIXED)
 def test_lipnet_without_classes_returns_the_embedding(architecture):
     """Check that n_classes=0 drops exactly the final layer."""
     shape = (_study_size(architecture),) * 2

@@ -1,0 +1,156 @@
+"""The skorch net behind LipNetClassifier: module, loss, optimiser, iterators, callbacks."""
+
+# License: BSD 3 clause
+
+import contextlib
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_class_weight
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.utils import noop
+
+from sklipo.augmentation import Augmentation
+from sklipo.classifier._data import Batches
+from sklipo.classifier._loss import ClassWeightedCrossEntropy
+from sklipo.nets import HybridLipNet, LipNet, LipNetFCN
+
+__all__ = []
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
+class _StratifiedSplit:
+    """skorch ``train_split``: a seeded stratified validation split."""
+
+    def __init__(self, fraction, seed):
+        self.fraction = fraction
+        self.seed = seed
+
+    def __call__(self, dataset, y):
+        counts = np.bincount(y)
+        if counts.min() < 2 or round(self.fraction * len(y)) < len(counts):
+            raise ValueError(
+                "early_stopping needs a stratified validation split with every class "
+                f"in both parts; with {len(y)} samples, class counts "
+                f"{counts.tolist()} and validation_fraction={self.fraction} that is "
+                "impossible. Raise validation_fraction or set early_stopping=False."
+            )
+        train, valid = train_test_split(
+            np.arange(len(y)), test_size=self.fraction, stratify=y, random_state=self.seed
+        )
+        return dataset.subset(train), dataset.subset(valid)
+
+
+def resolve_device(device):
+    """The torch device for the `device` parameter ("auto" picks CUDA when there is one)."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but torch finds no CUDA GPU here. Use device='cpu', "
+            "or 'auto' to take a GPU only when there is one."
+        )
+    return device
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Seed torch inside, leaving torch's global generators as they were."""
+    devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def class_weights(class_weight, classes, y):
+    """The loss weight of each class for the `class_weight` parameter, or None."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, dict):
+        missing = [c for c in classes.tolist() if c not in class_weight]
+        if missing:
+            raise ValueError(
+                f"`class_weight` must give a weight for every class; missing {missing}."
+            )
+    return compute_class_weight(class_weight, classes=classes, y=y)
+
+
+def _module_params(clf, n_classes):
+    """The network class and its parameters for a fitted classifier's input."""
+    params = {"n_channels": clf.n_channels_in_, "n_classes": n_classes, "dropout": clf.dropout}
+    fcn = clf.input_shape_ is None
+    if not fcn:
+        params["input_shape"] = clf.input_shape_
+    if clf.extra_scaler_ is not None:
+        return HybridLipNet, {
+            "image_net": clf.architecture, "n_extra": clf.extra_scaler_.n_features_in_, **params
+        }
+    if fcn:
+        return LipNetFCN, params
+    return LipNet, {"architecture": clf.architecture, **params}
+
+
+def build_net(clf, seed):
+    """Return the (uninitialised) skorch net that trains `clf`'s network.
+
+    Parameters
+    ----------
+    clf : LipNetClassifier
+        The classifier, with its input handling and ``classes_``,
+        ``class_weight_`` and ``device_`` fitted.
+    seed : int
+        Seed of the early-stopping validation split.
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+    """
+    n_classes = len(clf.classes_)
+    module, module_params = _module_params(clf, n_classes)
+    optimizer_params = {}
+    if clf.optimizer == "sgd":
+        optimizer_params["momentum"] = clf.momentum
+    if clf.weight_decay:
+        # dense layers live in "head" (a hybrid's image branch has its own)
+        pattern = "*weight" if clf.decay_conv else "*head.*weight"
+        optimizer_params["param_groups"] = [(pattern, {"weight_decay": clf.weight_decay})]
+    augment = Augmentation() if clf.augment == "study" else clf.augment
+    weight = (
+        None if clf.class_weight_ is None else torch.tensor(clf.class_weight_, dtype=torch.float32)
+    )
+    callbacks = []
+    if clf.early_stopping:
+        sink = print if clf.verbose else noop
+        callbacks.append(EarlyStopping(patience=clf.patience, load_best=True, sink=sink))
+    if clf.verbose >= 2:
+        callbacks.append(ProgressBar())
+    return NeuralNetClassifier(
+        module,
+        criterion=ClassWeightedCrossEntropy,
+        criterion__weight=weight,
+        criterion__label_smoothing=clf.label_smoothing,
+        optimizer=OPTIMIZERS[clf.optimizer],
+        lr=clf.lr,
+        max_epochs=clf.max_epochs,
+        batch_size=clf.batch_size,
+        iterator_train=Batches,
+        iterator_train__training=True,
+        iterator_train__augment=augment,
+        iterator_train__n_classes=n_classes,
+        iterator_train__undersample_majority=clf.undersample_majority,
+        iterator_train__balanced=clf.balanced_batches,
+        iterator_train__device=clf.device_,
+        iterator_valid=Batches,
+        iterator_valid__device=clf.device_,
+        train_split=_StratifiedSplit(clf.validation_fraction, seed) if clf.early_stopping else None,
+        callbacks=callbacks,
+        callbacks__valid_acc=None,
+        classes=list(range(n_classes)),
+        device=clf.device_,
+        verbose=clf.verbose,
+        **{f"module__{key}": value for key, value in module_params.items()},
+        **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
+    )
