@@ -59,11 +59,6 @@ class Particle(NamedTuple):
     id: str
 
 
-def _describe(ids, index):
-    """Name sample `index` of `ids` (or of an id-less array) in error messages."""
-    return describe_particle(index, None if ids is None else ids[index])
-
-
 def _check_image(image, where, channel_axis):
     """Validate one image and return it channel-last."""
     image = np.asarray(image)

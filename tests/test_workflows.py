@@ -42,8 +42,16 @@ def test_pixel_pipeline_beats_dummy_on_synthetic_liposomes(liposomes):
     assert scores["test_score"].mean() > dummy["test_score"].mean() + 0.2
 
 
-def test_pixel_pipeline_runs_on_saved_folder(liposomes, tmp_path):
+@pytest.fixture(scope="module")
+def few_liposomes():
+    # writing a particle folder costs a file per image and mask: 60 particles
+    # show the round trip as well as 240
+    return make_liposomes("encapsulation", n_samples=60, weights=[1, 1, 1], random_state=RND_SEED)
+
+
+def test_pixel_pipeline_runs_on_saved_folder(few_liposomes, tmp_path):
     """Check that particles written by save_particles give the same CV scores."""
+    liposomes = few_liposomes
     X, y = liposomes.data, liposomes.target
     save_particles(X, liposomes.target_names[y], tmp_path / "particles")
     loaded = load_particles(tmp_path / "particles")

@@ -10,11 +10,18 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from sklipo._particles import _describe
 from sklipo.classifier._data import ImageData, check_fixed_images, check_variable_images
 from sklipo.nets import min_input_size
+from sklipo.utils import describe_particle
 
 __all__ = []
+
+
+def _describe_row(X, row):
+    """Name particle `row` of `X` by position and, for a ParticleSet, id."""
+    ids = getattr(X, "ids", None)
+    return describe_particle(row, None if ids is None else ids[row])
+
 
 _FCN = "lipnet_fcn"
 
@@ -156,7 +163,7 @@ class _NetworkInputMixin:
                 row = int(small[0])
                 raise ValueError(
                     f"lipnet_fcn needs images of at least {smallest}x{smallest} pixels; "
-                    f"{_describe(getattr(X, 'ids', None), row)} is "
+                    f"{_describe_row(X, row)} is "
                     f"{tuple(sizes[row].tolist())} ({small.size} image(s) too small). "
                     "Drop the smallest particles, or pad or resize them."
                 )
@@ -223,7 +230,7 @@ class _NetworkInputMixin:
             row, column = np.argwhere(bad)[0]
             raise ValueError(
                 f"extra_features ({name}) returned {features[row, column]} for "
-                f"{_describe(getattr(X, 'ids', None), row)} in column {column}"
+                f"{_describe_row(X, row)} in column {column}"
                 f"{self._extra_name(column)}; the network needs finite features "
                 f"({int(bad.any(axis=1).sum())} particle(s) affected). Drop those "
                 "particles or leave that feature out."
