@@ -24,51 +24,15 @@ from sklipo.classifier import ImageData, LipNetClassifier
 from sklipo.features import ParticleFeatures
 from sklipo.nets import ARCHITECTURES, HybridLipNet, LipNetFCN
 from sklipo.preprocessing import CropParticle, Resize
+from tests._checks import IMAGE_CLASSIFIER_CHECKS, expected_failures
 
 RND_SEED = 0
 
-IMAGES_REASON = (
-    "feeds 2-D tabular X; LipNetClassifier takes images and refuses a 2-D matrix "
-    "with an error naming the expected input (re-checked on images in this file)"
-)
-# Every check below fits on generated 2-D matrices, or checks an error message
-# that is only raised after the input has been accepted as images.
-IMAGES_CHECKS = [
-    "check_class_weight_classifiers",
-    "check_classifier_data_not_an_array",
-    "check_classifiers_classes",
-    "check_classifiers_regression_target",
-    "check_classifiers_train",
-    "check_dict_unchanged",
-    "check_dont_overwrite_parameters",
-    "check_dtype_object",
-    "check_estimators_dtypes",
-    "check_estimators_empty_data_messages",
-    "check_estimators_fit_returns_self",
-    "check_estimators_nan_inf",
-    "check_estimators_overwrite_params",
-    "check_estimators_pickle",
-    "check_f_contiguous_array_estimator",
-    "check_fit2d_1feature",
-    "check_fit2d_1sample",
-    "check_fit2d_predict1d",
-    "check_fit_check_is_fitted",
-    "check_fit_idempotent",
-    "check_fit_score_takes_y",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_n_features_in",
-    "check_n_features_in_after_fitting",
-    "check_pipeline_consistency",
-    "check_positive_only_tag_during_fit",
-    "check_readonly_memmap_input",
-    "check_supervised_y_2d",
-]
-
-
 @parametrize_with_checks(
     [LipNetClassifier(max_epochs=1, random_state=RND_SEED)],
-    expected_failed_checks=lambda est: dict.fromkeys(IMAGES_CHECKS, IMAGES_REASON),
+    expected_failed_checks=lambda est: expected_failures(
+        IMAGE_CLASSIFIER_CHECKS, "tests/classifier/test_lipnet_classifier.py"
+    ),
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
