@@ -2,7 +2,6 @@
 
 # License: BSD 3 clause
 
-from sklipo.datasets._io import load_particles, save_particles
 from sklipo.datasets._image_files import (
     IMAGE_EXTENSIONS,
     read_image,
@@ -10,11 +9,15 @@ from sklipo.datasets._image_files import (
     write_image,
     write_mask,
 )
-from sklipo.datasets._make_micrographs import FLUORESCENCE_CLASSES, make_micrographs, write_yolo
+from sklipo.datasets._load_particles import load_particles
+from sklipo.datasets._make_micrographs import FLUORESCENCE_CLASSES, make_micrographs
 from sklipo.datasets._mask_display import MaskGridDisplay
-from sklipo.datasets._micrographs import load_annotated_micrographs, read_class_names
+from sklipo.datasets._micrographs import load_annotated_micrographs
+from sklipo.datasets._save_particles import save_particles
 from sklipo.datasets._segmentation import segment_boxes
 from sklipo.datasets._synthetic import LIPOSOME_CLASSES, make_liposomes
+from sklipo.datasets._write_yolo import write_yolo
+from sklipo.datasets._yolo_labels import read_class_names
 
 __all__ = [
     "FLUORESCENCE_CLASSES",

@@ -11,10 +11,10 @@ TIFF's resolution tags (physical units, or ImageJ's ``unit`` for unitless
 ones).
 """
 
+
 # License: BSD 3 clause
 
 import warnings
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -22,6 +22,14 @@ import mrcfile
 import numpy as np
 import tifffile
 from skimage.color import rgb2gray
+
+from sklipo.datasets._image_formats import (
+    IMAGE_EXTENSIONS,
+    LOSSY_EXTENSIONS,
+    _MRC_EXTENSIONS,
+    _TIFF_EXTENSIONS,
+    _read_raw,
+)
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -35,234 +43,9 @@ __all__ = [
     "write_mask",
 ]
 
-#: File extensions the loaders read, lower case.
-IMAGE_EXTENSIONS = (
-    ".bmp",
-    ".jpeg",
-    ".jpg",
-    ".map",
-    ".mrc",
-    ".mrcs",
-    ".png",
-    ".tif",
-    ".tiff",
-)
-#: Extensions of lossy formats: channels and masks are compared with a tolerance.
-LOSSY_EXTENSIONS = (".jpeg", ".jpg")
-_MRC_EXTENSIONS = (".mrc", ".mrcs", ".map")
-_TIFF_EXTENSIONS = (".tif", ".tiff")
 # JPEG stores a gray image saved as RGB with channels that may differ by a
 # rounding step or two; such channels still count as identical.
 _LOSSY_TOLERANCE = 2
-# TIFF page axes that tifffile uses for a plain stack of 2-D planes; a 3-D
-# series with one of them first holds one channel per page.
-_TIFF_CHANNEL_AXES = "CQIS"
-# Nanometres per unit of a TIFF ResolutionUnit tag, and per ImageJ ``unit``.
-_TIFF_RESOLUTION_UNITS = {
-    tifffile.RESUNIT.INCH: 2.54e7,
-    tifffile.RESUNIT.CENTIMETER: 1e7,
-    tifffile.RESUNIT.MILLIMETER: 1e6,
-    tifffile.RESUNIT.MICROMETER: 1e3,
-}
-_IMAGEJ_UNITS = {
-    "nm": 1.0,
-    "nanometer": 1.0,
-    "um": 1e3,
-    "\u00b5m": 1e3,
-    "\u03bcm": 1e3,
-    "\\u00b5m": 1e3,  # ImageJ writes the micro sign escaped
-    "micron": 1e3,
-    "microns": 1e3,
-    "mm": 1e6,
-    "a": 0.1,
-    "\u00e5": 0.1,
-    "angstrom": 0.1,
-}
-# A resolution coarser than this is a print or screen setting (72-300 dpi is
-# 85-350 um per pixel), not a microscope calibration: treated as unknown.
-_MAX_CALIBRATED_NM = 1e3
-
-
-class _Raw:
-    """An array read from disk with what its format says about it."""
-
-    def __init__(self, array, *, colour=False, alpha=False, pixel_size=np.nan, lossy=False):
-        self.array = array
-        self.colour = colour
-        self.alpha = alpha
-        self.pixel_size = pixel_size
-        self.lossy = lossy
-
-
-def _read_pillow(path):
-    """PNG, JPEG and BMP; palette images come back as RGB(A)."""
-    array = iio.imread(path, plugin="pillow")
-    # Pillow's modes: 2 samples are gray + alpha, 4 are RGB + alpha (CMYK JPEG
-    # is converted to RGB by the plugin).
-    channels = array.shape[2] if array.ndim == 3 else 1
-    return _Raw(
-        array,
-        colour=channels > 1,
-        alpha=channels in (2, 4),
-        lossy=path.suffix.lower() in LOSSY_EXTENSIONS,
-    )
-
-
-def _read_tiff(path):
-    with tifffile.TiffFile(path) as tif:
-        if not tif.series:
-            raise ValueError("the file holds no image")
-        series = tif.series[0]
-        array = series.asarray()
-        axes = series.axes
-        colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
-        pixel_size = _ome_pixel_size(tif.ome_metadata) if tif.is_ome else np.nan
-        if not np.isfinite(pixel_size):
-            pixel_size = _tiff_pixel_size(tif)
-    if array.ndim == 3 and not axes.endswith("S"):
-        if axes[0] not in _TIFF_CHANNEL_AXES:
-            raise ValueError(
-                f"the file holds a stack of {array.shape[0]} images (axes {axes!r}); "
-                "expected one image, with channels (axis 'C') if any. Save one plane "
-                "per file, or a projection"
-            )
-        array = np.moveaxis(array, 0, -1)
-    elif array.ndim == 4 and axes.endswith("S") and axes[0] in _TIFF_CHANNEL_AXES:
-        # Channels of RGB samples each (rare): one channel per sample per page.
-        array = np.moveaxis(array, 0, -2).reshape(*array.shape[1:3], -1)
-    return _Raw(array, colour=colour, pixel_size=pixel_size)
-
-
-# Nanometres per OME length unit (the schema's default unit is the micrometre).
-_OME_UNITS = {
-    "pm": 1e-3,
-    "\u00c5": 0.1,
-    "\u212b": 0.1,
-    "Å": 0.1,
-    "Å": 0.1,
-    "nm": 1.0,
-    "µm": 1e3,
-    "μm": 1e3,
-    "um": 1e3,
-    "mm": 1e6,
-    "cm": 1e7,
-    "m": 1e9,
-}
-
-
-def _ome_pixel_size(ome_xml):
-    """Nanometres per pixel from OME-XML PhysicalSizeX/Y, NaN when not set."""
-    if not ome_xml:
-        return np.nan
-    try:
-        root = ElementTree.fromstring(ome_xml)
-    except ElementTree.ParseError:
-        return np.nan
-    pixels = next((el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Pixels"), None)
-    if pixels is None or "PhysicalSizeX" not in pixels.attrib:
-        return np.nan
-    sizes = []
-    for axis in ("X", "Y"):
-        value = pixels.attrib.get(f"PhysicalSize{axis}", pixels.attrib["PhysicalSizeX"])
-        unit = pixels.attrib.get(f"PhysicalSize{axis}Unit", "µm")
-        try:
-            value = float(value)
-        except ValueError:
-            return np.nan
-        sizes.append(value * _OME_UNITS.get(unit.strip(), np.nan))
-    x, y = sizes
-    if not (np.isfinite(x) and np.isfinite(y) and x > 0 and y > 0):
-        return np.nan
-    if not np.isclose(x, y, rtol=1e-4):
-        raise ValueError(
-            f"the OME metadata gives non-square pixels ({x:g} x {y:g} nm); sklipo needs "
-            "one pixel size per image"
-        )
-    return float(x)
-
-
-def _tiff_pixel_size(tif):
-    """Nanometres per pixel from the resolution tags, NaN when not calibrated."""
-    tags = tif.pages[0].tags
-    if "XResolution" not in tags or "YResolution" not in tags:
-        return np.nan
-    unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else tifffile.RESUNIT.INCH
-    if unit == tifffile.RESUNIT.NONE:
-        imagej_unit = (tif.imagej_metadata or {}).get("unit", "")
-        nm_per_unit = _IMAGEJ_UNITS.get(str(imagej_unit).strip().lower(), np.nan)
-    else:
-        nm_per_unit = _TIFF_RESOLUTION_UNITS.get(unit, np.nan)
-    x, y = (
-        np.divide(*tags[name].value) if tags[name].value[1] else 0.0
-        for name in ("XResolution", "YResolution")
-    )
-    if not (np.isfinite(nm_per_unit) and x > 0 and y > 0):
-        return np.nan
-    if not np.isclose(x, y, rtol=1e-4):
-        raise ValueError(
-            f"the resolution tags give non-square pixels ({nm_per_unit / x:g} x "
-            f"{nm_per_unit / y:g} nm); sklipo needs one pixel size per image"
-        )
-    pixel_size = nm_per_unit / x
-    return pixel_size if pixel_size <= _MAX_CALIBRATED_NM else np.nan
-
-
-def _read_mrc(path):
-    with mrcfile.open(path, mode="r") as mrc:
-        array = np.array(mrc.data)
-        voxel = mrc.voxel_size
-    if array.ndim == 3:
-        if array.shape[0] != 1:
-            raise ValueError(
-                f"the file holds a stack of {array.shape[0]} images; expected one image"
-            )
-        array = array[0]
-    if voxel.x < 0 or voxel.y < 0:
-        raise ValueError(f"the header gives a negative voxel size ({voxel.x}, {voxel.y}) Å")
-    if voxel.x != voxel.y:
-        raise ValueError(
-            f"the header gives non-square pixels ({voxel.x} x {voxel.y} Å); sklipo needs "
-            "one pixel size per image"
-        )
-    # 0 is the MRC convention for "not set"; the header is in ångström.
-    pixel_size = float(voxel.x) / 10 if voxel.x > 0 else np.nan
-    return _Raw(array, pixel_size=pixel_size)
-
-
-def _read_raw(path):
-    """Read any supported file, naming it in every error."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in IMAGE_EXTENSIONS:
-        raise ValueError(
-            f"Cannot read '{path}': unsupported file type {path.suffix!r}. Supported: "
-            f"{', '.join(IMAGE_EXTENSIONS)}."
-        )
-    if not path.is_file():
-        raise FileNotFoundError(f"Image file not found: '{path}'.")
-    if path.stat().st_size == 0:
-        raise ValueError(f"Cannot read the image file '{path}': the file is empty (0 bytes).")
-    reader = (
-        _read_mrc
-        if suffix in _MRC_EXTENSIONS
-        else _read_tiff if suffix in _TIFF_EXTENSIONS else _read_pillow
-    )
-    try:
-        raw = reader(path)
-    except Exception as exc:  # each library raises its own kinds on a bad file
-        raise ValueError(
-            f"Cannot read the image file '{path}' (damaged, truncated or not a "
-            f"{suffix[1:].upper()} file?): {exc}"
-        ) from exc
-    if raw.array.size == 0:
-        raise ValueError(f"Cannot read '{path}': the image has no pixels ({raw.array.shape}).")
-    if raw.array.ndim not in (2, 3):
-        raise ValueError(
-            f"Cannot read '{path}': expected a 2-D image, with channels last if any; "
-            f"got an array of shape {raw.array.shape}."
-        )
-    raw.array = raw.array.astype(raw.array.dtype.newbyteorder("="), copy=False)
-    return raw
 
 
 def _split_alpha(raw):

@@ -1,31 +1,27 @@
-"""Whole synthetic micrographs with true boxes, classes and masks, and a YOLO writer."""
+"""Whole synthetic micrographs with true boxes, classes and masks."""
 
 # License: BSD 3 clause
 
 import io
-import os
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from sklipo.datasets._image_files import IMAGE_EXTENSIONS, n_channels, write_image_file
-from sklipo.datasets._synthetic import (
-    _BACKGROUND_OCTAVES,
-    _PROBLEMS,
-    _add_neighbour,
-    _allocate,
-    _check_weights,
-    _draw_parameters,
-    _draw_particle,
-    _octaves,
-    _smooth_noise,
+from sklipo.datasets._image_files import n_channels
+from sklipo.datasets._liposome_parameters import _PROBLEMS, _allocate, _check_weights
+from sklipo.datasets._micrograph_scenes import (
+    _fluorescence_particles,
+    _place,
+    _render_fluorescence,
+    _render_tem,
+    _tem_particles,
 )
+from sklipo.datasets._write_yolo import _yolo_rows
 
-__all__ = ["FLUORESCENCE_CLASSES", "make_micrographs", "write_yolo"]
+__all__ = ["FLUORESCENCE_CLASSES", "make_micrographs"]
 
 #: Class names of the fluorescence micrographs, in target order: how much
 #: cargo (channel 1) a liposome (membrane ring, channel 0) holds.
@@ -67,217 +63,6 @@ pixel the later one wins). Boxes are the masks' bounding boxes, moved by
 ``box_jitter`` times the box size like a hurried annotator's. These images
 are demonstrations and test beds, not models of any microscope.
 """
-
-
-def _tem_particles(problem, y, pixel_size, rng):
-    """Darkening patches, masks and radii of TEM liposomes drawn like make_liposomes."""
-    params = _draw_parameters(problem, y, pixel_size, 0, rng)
-    reach = (
-        params["radius"]
-        * params["ellipticity"]
-        * (1.0 + np.abs(params["wobble"]).sum(axis=1))
-        + 1.5 * params["sigma"]
-    )
-    # Only overlapping look-alikes keep their neighbour (the study's uncertain
-    # overlaps); other neighbours of a cut-out are real particles here.
-    distance = np.hypot(params["neighbour_x"], params["neighbour_y"])
-    gap = distance - params["radius"][:, None] - params["neighbour_radius"]
-    params["has_neighbour"] &= gap < 0
-    extent = np.where(
-        params["has_neighbour"],
-        distance + params["neighbour_radius"] + 4 * params["sigma"][:, None],
-        0,
-    ).max(axis=1)
-    patches, masks = [], []
-    for i in range(len(y)):
-        half = int(np.ceil(max(reach[i] + 3 * params["sigma"][i], extent[i]))) + 1
-        coords = np.arange(2 * half + 1, dtype=np.float32) - half
-        index = np.array([i])
-        dark, mask = _draw_particle(params, index, coords, rng)
-        image = -dark
-        for j in range(2):
-            _add_neighbour(image, params, index, j, coords[None, :], coords[:, None])
-        patches.append(-image[0])
-        masks.append(mask[0])
-    return patches, masks, reach
-
-
-def _fluorescence_particles(y, n_channels, rng):
-    """Intensity patches (per channel), masks and radii of fluorescent liposomes."""
-    n = len(y)
-    radius = np.clip(12.0 * np.exp(0.35 * rng.standard_normal(n)), 4.0, 36.0)
-    ellipticity = 1.0 + np.minimum(rng.gamma(2.0, 0.02, n), 0.2)
-    theta = rng.uniform(0, np.pi, n)
-    membrane = rng.uniform(0.8, 1.3, n)  # ring width (sigma, px)
-    ring_amp = rng.uniform(0.35, 1.0, n)
-    cargo = np.select(
-        [y == 0, y == 1], [rng.uniform(0.55, 1.0, n), rng.uniform(0.12, 0.35, n)],
-        rng.uniform(0.0, 0.03, n),
-    )
-    second = rng.uniform(0.0, 1.0, n) * (rng.uniform(size=n) < 0.5)
-    reach = radius * ellipticity + 1.5 * membrane
-    patches, masks = [], []
-    for i in range(n):
-        half = int(np.ceil(reach[i] + 4 * membrane[i])) + 1
-        coords = np.arange(-half, half + 1, dtype=float)
-        yy, xx = coords[:, None], coords[None, :]
-        u = (xx * np.cos(theta[i]) + yy * np.sin(theta[i])) / ellipticity[i]
-        v = (yy * np.cos(theta[i]) - xx * np.sin(theta[i])) * ellipticity[i]
-        d = np.hypot(u, v) - radius[i]  # signed distance to the membrane, px
-        ring = np.exp(-0.5 * (d / membrane[i]) ** 2)
-        lumen = np.clip(-(d + membrane[i]) / 1.5, 0.0, 1.0)
-        patch = np.zeros((2 * half + 1, 2 * half + 1, n_channels), dtype=np.float32)
-        patch[..., 0] = ring_amp[i] * ring
-        patch[..., 1] = cargo[i] * lumen * (1 + 0.15 * rng.standard_normal(lumen.shape))
-        if n_channels == 3:
-            patch[..., 2] = second[i] * ring
-        patches.append(patch)
-        masks.append(d <= 1.5 * membrane[i])
-    return patches, masks, reach
-
-
-def _place(reach, shape, n_wanted, clustering, rng, max_tries=60):
-    """Centres for particles of radii `reach`: single, or touching a placed one."""
-    height, width = shape
-    centres = np.zeros((0, 2))
-    radii = np.zeros(0)
-    placed = []
-    for i in np.argsort(-reach)[:n_wanted]:
-        r = reach[i]
-        if 2 * r + 4 >= min(height, width):
-            continue
-        for _ in range(max_tries):
-            touch = len(placed) > 0 and rng.uniform() < clustering
-            if touch:
-                j = rng.integers(len(placed))
-                angle = rng.uniform(0, 2 * np.pi)
-                distance = radii[j] + r + rng.uniform(-1.0, 1.0)
-                centre = centres[j] + distance * np.array([np.sin(angle), np.cos(angle)])
-                clearance = -1.5  # may touch everything it meets
-            else:
-                centre = rng.uniform([r + 1, r + 1], [height - r - 1, width - r - 1])
-                clearance = 3.0
-            if not (r + 1 <= centre[0] <= height - r - 1 and r + 1 <= centre[1] <= width - r - 1):
-                continue
-            gaps = np.hypot(*(centres - centre).T) - radii - r
-            if (gaps >= clearance).all():
-                centres = np.vstack([centres, centre])
-                radii = np.append(radii, r)
-                placed.append(i)
-                break
-    # Large particles were placed first; the listing order should not tell.
-    order = rng.permutation(len(placed))
-    return np.array(placed, dtype=int)[order], centres[order]
-
-
-def _paste(canvas, patch, centre, sign=1.0):
-    """Add `patch` (centred on `centre`, (row, col)) to `canvas` in place, clipped."""
-    half = patch.shape[0] // 2
-    top, left = int(round(centre[0])) - half, int(round(centre[1])) - half
-    y0, x0 = max(top, 0), max(left, 0)
-    y1 = min(top + patch.shape[0], canvas.shape[0])
-    x1 = min(left + patch.shape[1], canvas.shape[1])
-    region = (slice(y0, y1), slice(x0, x1))
-    piece = patch[y0 - top : y1 - top, x0 - left : x1 - left]
-    canvas[region] += sign * piece
-    return region, (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
-
-
-def _smooth_field(rng, shape, wavelengths, amplitude):
-    """Smooth value noise of unit variance times `amplitude`, of any shape."""
-    size = max(shape)
-    field = _smooth_noise(rng, 1, size, wavelengths, amplitude * _octaves(wavelengths))[0]
-    return field[: shape[0], : shape[1]]
-
-
-def _render_tem(shape, patches, masks, centres, placed, rng):
-    """One TEM micrograph (float, about [0, 1]) and its label image."""
-    height, width = shape
-    image = _smooth_field(rng, shape, _BACKGROUND_OCTAVES, rng.uniform(0.02, 0.06))
-    image += rng.uniform(0.5, 0.75)
-    labels = np.zeros(shape, dtype=np.int32)
-    for k, (i, centre) in enumerate(zip(placed, centres)):
-        region, inner = _paste(image, patches[i], centre, sign=-1.0)
-        labels[region][masks[i][inner]] = k + 1
-    # Ice blobs and carbon debris nobody boxed.
-    rows, cols = np.ogrid[:height, :width]
-    for _ in range(rng.poisson(2)):
-        cy, cx, r = rng.uniform(0, height), rng.uniform(0, width), rng.uniform(4, 20)
-        d = np.hypot(rows - cy, cols - cx) - r
-        image -= rng.uniform(0.08, 0.25) * np.clip(-d / 3.0, 0.0, 1.0)
-    image += rng.normal(0.0, rng.uniform(0.02, 0.06), shape)
-    return image, labels
-
-
-def _render_fluorescence(shape, n_channels, patches, masks, centres, placed, rng):
-    """One fluorescence micrograph (float, about [0, 1], channel-last) and its labels."""
-    height, width = shape
-    image = np.zeros((height, width, n_channels), dtype=np.float32)
-    labels = np.zeros(shape, dtype=np.int32)
-    for k, (i, centre) in enumerate(zip(placed, centres)):
-        region, inner = _paste(image, patches[i], centre)
-        labels[region][masks[i][inner]] = k + 1
-    rows, cols = np.ogrid[:height, :width]
-    for _ in range(rng.poisson(4)):  # bright debris dots
-        cy, cx, r = rng.uniform(0, height), rng.uniform(0, width), rng.uniform(1.0, 3.0)
-        dot = np.exp(-0.5 * ((rows - cy) ** 2 + (cols - cx) ** 2) / r**2)
-        image[..., rng.integers(n_channels)] += rng.uniform(0.3, 1.0) * dot
-    blur = rng.uniform(0.8, 1.5)  # optical point-spread function, px
-    image = ndi.gaussian_filter(image, (blur, blur, 0))
-    vignette = 1.0 - 0.3 * (
-        ((rows - height / 2) / height) ** 2 + ((cols - width / 2) / width) ** 2
-    )
-    for c in range(n_channels):
-        background = rng.uniform(0.03, 0.12) + _smooth_field(
-            rng, shape, (96.0, 48.0), rng.uniform(0.005, 0.02)
-        )
-        image[..., c] = (image[..., c] * rng.uniform(0.6, 0.9) + background) * vignette
-    photons = rng.uniform(60.0, 300.0)  # photons at full scale: shot noise
-    image = rng.poisson(np.clip(image, 0, None) * photons) / photons
-    image += rng.normal(0.0, 0.01, image.shape)
-    return image.astype(np.float32), labels
-
-
-def _jpeg(image, quality):
-    """Round-trip an 8-bit image through JPEG compression in memory."""
-    from PIL import Image
-
-    channels = n_channels(image)
-    data = image
-    if channels == 2:  # JPEG holds gray or RGB: an empty blue channel
-        data = np.dstack([image, np.zeros_like(image[..., 0])])
-    buffer = io.BytesIO()
-    Image.fromarray(data).save(buffer, format="JPEG", quality=int(quality))
-    decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
-    return decoded if channels in (1, 3) else np.ascontiguousarray(decoded[..., :channels])
-
-
-def _boxes_from_labels(labels, n, jitter, rng):
-    """Bounding boxes (top, left, bottom, right) of labels 1..n, moved by jitter."""
-    height, width = labels.shape
-    boxes = np.zeros((n, 4), dtype=int)
-    for k, found in enumerate(ndi.find_objects(labels, max_label=n)):
-        rows, cols = found
-        boxes[k] = rows.start, cols.start, rows.stop, cols.stop
-    if jitter > 0 and n:
-        size = np.repeat(boxes[:, 2:] - boxes[:, :2], 2, axis=1)[:, [0, 2, 1, 3]]
-        boxes = boxes + np.rint(rng.normal(0.0, jitter, boxes.shape) * size).astype(int)
-        boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, height)
-        boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, width)
-        boxes[:, 2] = np.maximum(boxes[:, 2], boxes[:, 0] + 1)
-        boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1] + 1)
-        boxes[:, [0, 1]] = np.minimum(boxes[:, [0, 1]], boxes[:, [2, 3]] - 1)
-    return boxes
-
-
-def _yolo_rows(classes, boxes, shape):
-    """Normalised YOLO rows ``class cx cy w h`` from pixel boxes."""
-    height, width = shape
-    top, left, bottom, right = boxes.T.astype(float)
-    return np.column_stack(
-        [classes, (left + right) / 2 / width, (top + bottom) / 2 / height,
-         (right - left) / width, (bottom - top) / height]
-    )
 
 
 @validate_params(
@@ -506,140 +291,33 @@ def _check_n_particles(n_particles):
     return low, high
 
 
-_COLOUR_FORMATS = ("png", "jpg", "jpeg", "bmp")
+def _jpeg(image, quality):
+    """Round-trip an 8-bit image through JPEG compression in memory."""
+    from PIL import Image
+
+    channels = n_channels(image)
+    data = image
+    if channels == 2:  # JPEG holds gray or RGB: an empty blue channel
+        data = np.dstack([image, np.zeros_like(image[..., 0])])
+    buffer = io.BytesIO()
+    Image.fromarray(data).save(buffer, format="JPEG", quality=int(quality))
+    decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+    return decoded if channels in (1, 3) else np.ascontiguousarray(decoded[..., :channels])
 
 
-@validate_params(
-    {
-        "path": [str, os.PathLike],
-        "images": [list, tuple],
-        "labels": [list, tuple],
-        "class_names": ["array-like"],
-        "names": ["array-like", None],
-        "image_format": [StrOptions({ext[1:] for ext in IMAGE_EXTENSIONS})],
-        "jpeg_quality": [Interval(Integral, 1, 100, closed="both")],
-        "pixel_size": [Interval(Real, 0, None, closed="neither"), None],
-        "overwrite": ["boolean"],
-    },
-    prefer_skip_nested_validation=True,
-)
-def write_yolo(
-    path,
-    images,
-    labels,
-    class_names,
-    *,
-    names=None,
-    image_format="png",
-    jpeg_quality=95,
-    pixel_size=None,
-    overwrite=False,
-):
-    """Write micrographs and their boxes the way annotation tools export YOLO.
-
-    Writes ``images/<name>.<image_format>``, ``labels/<name>.txt`` (one line
-    ``class cx cy w h`` per box, normalised, six decimals) and
-    ``classes.txt`` (one class name per line) under `path`, the layout
-    LabelImg, Label Studio and Roboflow export and
-    :func:`load_annotated_micrographs` reads::
-
-        load_annotated_micrographs(path / "images", path / "labels",
-                                   path / "classes.txt")
-
-    Parameters
-    ----------
-    path : str or path-like
-        The folder to write; created if missing.
-    images : list of ndarray of shape (H, W) or (H, W, C)
-        The micrographs.
-    labels : list of ndarray of shape (k, 5)
-        YOLO rows per micrograph, as :func:`make_micrographs` returns them.
-    class_names : array-like of str
-        The class names, by class index.
-    names : array-like of str, default=None
-        File stems; None numbers the micrographs ``micrograph-000``, ...
-    image_format : {"png", "jpg", "jpeg", "bmp", "tif", "tiff", "mrc", \
-"mrcs", "map"}, default="png"
-        The image file type. PNG, JPEG and BMP hold 8-bit gray or RGB (PNG
-        also 16-bit gray): a two-channel image is written as RGB with an
-        empty blue channel, as microscope software exports two colours.
-        TIFF keeps any dtype and channels; MRC one grayscale image.
-    jpeg_quality : int, default=95
-        JPEG quality, 1 to 100.
-    pixel_size : float, default=None
-        Nanometres per pixel, stored in TIFF and MRC headers.
-    overwrite : bool, default=False
-        Whether to write into a folder that is not empty (files of the same
-        name are replaced; nothing is deleted).
-
-    Returns
-    -------
-    path : pathlib.Path
-        The folder written.
-
-    Raises
-    ------
-    FileExistsError
-        If `path` is not empty and `overwrite` is False.
-    ValueError
-        If the lists differ in length, a label array is not ``(k, 5)``, or
-        the format cannot hold an image (the message names the file).
-
-    See Also
-    --------
-    make_micrographs : Synthetic micrographs to write.
-    load_annotated_micrographs : Read the folder back.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from sklipo.datasets import make_micrographs, write_yolo
-    >>> data = make_micrographs("fluorescence", 2, n_particles=3, random_state=0)
-    >>> folder = write_yolo(tempfile.mkdtemp(), data.images, data.labels,
-    ...                     data.target_names, image_format="jpg")
-    >>> sorted(p.name for p in (folder / "images").iterdir())
-    ['micrograph-000.jpg', 'micrograph-001.jpg']
-    >>> print((folder / "classes.txt").read_text())
-    full
-    partial
-    empty
-    <BLANKLINE>
-    """
-    path = Path(path)
-    if len(images) != len(labels):
-        raise ValueError(
-            f"Got {len(images)} images but {len(labels)} label arrays; give one per micrograph."
-        )
-    if names is None:
-        width = max(3, len(str(len(images) - 1)))
-        names = [f"micrograph-{i:0{width}d}" for i in range(len(images))]
-    names = [str(name) for name in names]
-    if len(names) != len(images) or len(set(names)) != len(names):
-        raise ValueError(f"names must be {len(images)} distinct file stems; got {names!r}.")
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"Cannot write into '{path}': it is a file.")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"The folder '{path}' is not empty. Choose a new folder, or pass overwrite=True."
-        )
-    (path / "images").mkdir(parents=True, exist_ok=True)
-    (path / "labels").mkdir(exist_ok=True)
-    for image, rows, name in zip(images, labels, names):
-        rows = np.asarray(rows, dtype=float).reshape(-1, 5) if np.size(rows) else np.zeros((0, 5))
-        if rows.shape[1] != 5:
-            raise ValueError(f"The labels of {name} must be an array of shape (k, 5).")
-        image = np.asarray(image)
-        if image_format in _COLOUR_FORMATS and n_channels(image) == 2:
-            image = np.dstack([image, np.zeros_like(image[..., 0])])
-        write_image_file(
-            path / "images" / f"{name}.{image_format}", image,
-            jpeg_quality=jpeg_quality, pixel_size=pixel_size,
-        )
-        text = "".join(
-            f"{int(row[0])} {row[1]:.6f} {row[2]:.6f} {row[3]:.6f} {row[4]:.6f}\n" for row in rows
-        )
-        (path / "labels" / f"{name}.txt").write_text(text, encoding="utf-8")
-    (path / "classes.txt").write_text(
-        "".join(f"{name}\n" for name in np.asarray(class_names).astype(str)), encoding="utf-8"
-    )
-    return path
+def _boxes_from_labels(labels, n, jitter, rng):
+    """Bounding boxes (top, left, bottom, right) of labels 1..n, moved by jitter."""
+    height, width = labels.shape
+    boxes = np.zeros((n, 4), dtype=int)
+    for k, found in enumerate(ndi.find_objects(labels, max_label=n)):
+        rows, cols = found
+        boxes[k] = rows.start, cols.start, rows.stop, cols.stop
+    if jitter > 0 and n:
+        size = np.repeat(boxes[:, 2:] - boxes[:, :2], 2, axis=1)[:, [0, 2, 1, 3]]
+        boxes = boxes + np.rint(rng.normal(0.0, jitter, boxes.shape) * size).astype(int)
+        boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, height)
+        boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, width)
+        boxes[:, 2] = np.maximum(boxes[:, 2], boxes[:, 0] + 1)
+        boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1] + 1)
+        boxes[:, [0, 1]] = np.minimum(boxes[:, [0, 1]], boxes[:, [2, 3]] - 1)
+    return boxes

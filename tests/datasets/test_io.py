@@ -442,7 +442,7 @@ def test_load_particles_bad_arguments_raise(class_folders, kwargs, match):
 
 def test_load_particles_verbose_prints_progress(tmp_path, capsys, monkeypatch):
     # Check that verbose reports progress on long loads.
-    monkeypatch.setattr("sklipo.datasets._io._PROGRESS_EVERY", 2)
+    monkeypatch.setattr("sklipo.datasets._load_particles._PROGRESS_EVERY", 2)
     save_particles(_mixed_set(), np.zeros(5, int), tmp_path)
     load_particles(tmp_path, verbose=1)
     assert "read 4/5 particles" in capsys.readouterr().out

@@ -5,7 +5,7 @@ import pytest
 import tifffile
 
 from sklipo.datasets import load_annotated_micrographs
-from sklipo.datasets._micrographs import _inscribed_ellipse
+from sklipo.datasets._box_masks import _inscribed_ellipse
 
 HEIGHT, WIDTH = 240, 320
 # (cy, cx, radius, kind) of the particles drawn on the test micrograph.

@@ -13,7 +13,7 @@ from sklearn.utils import Bunch
 
 from sklipo import ParticleSet
 from sklipo.datasets import LIPOSOME_CLASSES, make_liposomes
-from sklipo.datasets._synthetic import _allocate, _check_weights
+from sklipo.datasets._liposome_parameters import _allocate, _check_weights
 
 TARGET_NAMES = {
     "lamellarity": ["unilamellar", "multilamellar", "uncertain"],
