@@ -6,9 +6,17 @@ behind it hold one idea each.
 
 # License: BSD 3 clause
 
+from sklipo.utils._boxes import check_boxes
 from sklipo.utils._images import n_channels
 from sklipo.utils._json import json_ready
 from sklipo.utils._masks import bounding_box
 from sklipo.utils._validation import check_range, describe_particle
 
-__all__ = ["bounding_box", "check_range", "describe_particle", "json_ready", "n_channels"]
+__all__ = [
+    "bounding_box",
+    "check_boxes",
+    "check_range",
+    "describe_particle",
+    "json_ready",
+    "n_channels",
+]
