@@ -196,6 +196,16 @@ def _cv_summary(cv_results):
     return summary
 
 
+def _cutout(cutout):
+    """Every cut-out setting, the loader's defaults filling in, as JSON; or None."""
+    if cutout is None:
+        return None
+    # Imported here: the detection stack (scikit-image) is needed only then.
+    from sklipo.detection._classify import _check_cutout
+
+    return json_ready(_check_cutout(cutout, complete=True))
+
+
 def _classes(estimator):
     classes = getattr(estimator, "classes_", None)
     return None if classes is None else json_ready(np.asarray(classes))
@@ -208,6 +218,7 @@ def save(
     X=None,
     y=None,
     cv_results=None,
+    cutout=None,
     metadata=None,
     overwrite=False,
     compress=3,
@@ -217,8 +228,9 @@ def save(
     The card, ``<path>.card.json`` (see :func:`card_path`), records what the
     model is and how it was made: the package versions, the creation time,
     the estimator and its steps, the classes, the input it takes, a summary
-    of the training data and the cross-validation scores when given, and the
-    SHA-256 checksum of the model file, which :func:`load` checks before
+    of the training data, the cross-validation scores and the cut-out
+    settings of particles cut out of micrographs when given, and the SHA-256
+    checksum of the model file, which :func:`load` checks before
     unpickling.
 
     Both files are written to temporary files first and moved into place
@@ -242,6 +254,17 @@ def save(
         scores, recorded with their mean and standard deviation), a
         :func:`sklipo.compare.compare` result, or a plain dict of scores
         such as ``{"f1_macro": {"mean": 0.81, "std": 0.03}}``.
+    cutout : dict, default=None
+        How the training particles were cut out of annotated micrographs:
+        the keyword arguments of
+        :func:`~sklipo.datasets.load_annotated_micrographs` among
+        :data:`sklipo.detection.CUTOUT_PARAMETERS` (e.g.
+        ``{"surrounding": 10, "polarity": "dark"}``). The card records every
+        one of those settings, the loader's defaults for those not given,
+        under ``"cutout"``, so that particles found in new micrographs are
+        cut out the same way (:func:`~sklipo.detection.classify_micrographs`,
+        ``sklipo predict``). None (particles not cut out of micrographs, or
+        unknown) records None.
     metadata : dict, default=None
         Anything else to record, JSON-ready (numbers, strings, lists, dicts);
         stored under ``"metadata"``.
@@ -260,6 +283,8 @@ def save(
     ------
     FileExistsError
         If the model file or its card exists and `overwrite` is False.
+    ValueError
+        If `cutout` names a setting that is not a cut-out setting.
 
     See Also
     --------
@@ -304,6 +329,7 @@ def save(
         "input": _input(estimator, X),
         "training_data": _data_summary(X, y) if X is not None or y is not None else None,
         "cv_results": None if cv_results is None else _cv_summary(cv_results),
+        "cutout": _cutout(cutout),
         "metadata": None if metadata is None else json_ready(metadata),
     }
 

@@ -2,14 +2,26 @@
 
 # License: BSD 3 clause
 
+import inspect
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.utils import Bunch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from sklipo.datasets import load_annotated_micrographs, read_image
+from sklipo.datasets._image_files import report_left_out
+from sklipo.datasets._yolo_labels import (
+    _label_sources,
+    _micrograph_sources,
+    _pixel_boxes,
+    _read_boxes,
+)
 from sklipo.detection._find import _check_micrograph
 from sklipo.detection._finder import ParticleFinder
 
@@ -32,8 +44,19 @@ CUTOUT_PARAMETERS = (
 )
 
 
-def _check_cutout(cutout):
-    """The cut-out settings as a dict, with unknown keys refused."""
+def _check_cutout(cutout, *, complete=False):
+    """The cut-out settings as a dict, with unknown keys refused.
+
+    With `complete`, the settings not given are filled in with
+    load_annotated_micrographs' defaults, so the dict holds every key of
+    CUTOUT_PARAMETERS (what a model card records: later default changes do
+    not change how a saved model's particles are cut out).
+    """
+    if cutout is not None and not isinstance(cutout, Mapping):
+        raise TypeError(
+            "cutout must be a dict of load_annotated_micrographs keyword arguments "
+            f"({', '.join(CUTOUT_PARAMETERS)}); got {type(cutout).__name__}."
+        )
     cutout = {} if cutout is None else dict(cutout)
     unknown = sorted(set(cutout) - set(CUTOUT_PARAMETERS))
     if unknown:
@@ -41,6 +64,9 @@ def _check_cutout(cutout):
             f"Unknown cut-out setting(s) {unknown}; the settings are the keyword arguments "
             f"of load_annotated_micrographs: {', '.join(CUTOUT_PARAMETERS)}."
         )
+    if complete:
+        defaults = inspect.signature(load_annotated_micrographs).parameters
+        cutout = {key: cutout.get(key, defaults[key].default) for key in CUTOUT_PARAMETERS}
     return cutout
 
 
@@ -135,26 +161,21 @@ def cut_particles(micrograph, boxes, *, cutout=None, pixel_size=None, name=None)
 
 
 def _sources(micrographs, names):
-    """(name, array or path) per micrograph."""
-    if isinstance(micrographs, (str, os.PathLike)):
-        folder = Path(micrographs)
-        if folder.is_dir():
-            from sklipo.datasets import IMAGE_EXTENSIONS
+    """(name, array or path) per micrograph; a folder's unread entries warned about once.
 
-            files = sorted(
-                p for p in folder.iterdir()
-                if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
-            )
-            if not files:
-                raise ValueError(f"The folder '{folder}' holds no micrographs.")
-            micrographs = files
-        else:
-            micrographs = [folder]
-    elif isinstance(micrographs, np.ndarray) and micrographs.ndim in (2, 3) and (
+    A folder is read as the loaders read one: every file of a type in
+    IMAGE_EXTENSIONS, in name order; hidden names (starting with ".") are
+    skipped silently, other files and sub-folders are named in one warning.
+    """
+    left_out = []
+    if isinstance(micrographs, np.ndarray) and micrographs.ndim in (2, 3) and (
         micrographs.ndim == 2 or micrographs.shape[2] <= 16
     ):
         micrographs = [micrographs]
-    micrographs = list(micrographs)
+    elif not isinstance(micrographs, (str, os.PathLike)):
+        micrographs = list(micrographs)
+    micrographs = _micrograph_sources(micrographs, left_out)
+    report_left_out(left_out, "classify_micrographs", False, stacklevel=4)
     if names is None:
         names = [
             Path(m).name if isinstance(m, (str, os.PathLike)) else f"micrograph-{i:03d}"
@@ -166,16 +187,35 @@ def _sources(micrographs, names):
     return list(zip(names, micrographs))
 
 
+def _detector_boxes(labels, sources):
+    """One label source per micrograph, None where a detector wrote no file (no boxes)."""
+    micrographs = [source for _, source in sources]
+    if isinstance(labels, (str, os.PathLike)) and Path(labels).is_dir():
+        left_out = []
+        found = _label_sources(labels, micrographs, left_out)
+        # A detector writes no label file for a micrograph where it found
+        # nothing (YOLO does so): that micrograph has no boxes, it is not
+        # left out. Other entries of the folder are.
+        report_left_out(
+            [(path, why) for path, why in left_out if not why.startswith("no label file")],
+            "classify_micrographs", False, stacklevel=4,
+        )
+        return found
+    return _label_sources(labels, micrographs, [])
+
+
 def classify_micrographs(model, micrographs, *, finder=None, boxes=None, box_scores=None,
-                         cutout=None, pixel_size=None, names=None):
+                         labels=None, min_confidence=None, cutout=None, pixel_size=None,
+                         names=None):
     """Find, cut out and classify every particle of whole micrographs.
 
     The whole path from a new micrograph to one row per particle:
 
     1. **Find** the particles with `finder` (a fitted
        :class:`ParticleFinder`; None fits one with the default diameter
-       range), or take `boxes` from a detector of your own (for example YOLO
-       output with its confidence in `box_scores`).
+       range), or take the boxes of a detector of your own: pixel `boxes`
+       (with `box_scores`), or its YOLO output as `labels` (the confidence,
+       a sixth field, becomes the score).
     2. **Cut** each particle out and segment it with the training-time
        `cutout` settings (:func:`cut_particles`).
     3. **Classify** the cut-outs with `model`, with probabilities where the
@@ -188,16 +228,30 @@ def classify_micrographs(model, micrographs, *, finder=None, boxes=None, box_sco
         :class:`~sklipo.ParticleSet`.
     micrographs : list of (ndarray or path), folder, or one ndarray
         The micrographs, as arrays ``(H, W)`` / ``(H, W, C)`` or image files
-        (every format :func:`~sklipo.datasets.read_image` reads); a folder
-        is read in name order.
+        (every format :func:`~sklipo.datasets.read_image` reads). A folder
+        is read as the loaders read one: its image files in name order,
+        hidden names (starting with ".") skipped, other files and
+        sub-folders left out with one warning naming them.
     finder : ParticleFinder, default=None
-        A fitted finder. None uses ``ParticleFinder().fit(micrographs)``
-        (the default diameter range, polarity decided per micrograph).
+        A finder, fitted (e.g. on annotated micrographs) or not: an unfitted
+        one is fitted on the first micrograph without boxes (its given or
+        default diameter range, polarity decided per micrograph). None uses
+        ``ParticleFinder()``.
     boxes : list of array-like of shape (k, 4), default=None
         Boxes per micrograph (``top, left, bottom, right`` in pixels) to
         use instead of the finder.
     box_scores : list of array-like of shape (k,), default=None
         A confidence per box in `boxes`, copied to the rows.
+    labels : folder, or list of (path or array-like of shape (k, 5) or (k, 6)), default=None
+        A detector's boxes in YOLO form, to use instead of the finder: a
+        folder with ``<micrograph stem>.txt`` per micrograph file (a missing
+        file means no particles, as YOLO writes none then), or one file or
+        array per micrograph, rows ``class cx cy w h [confidence]``
+        normalised by the micrograph's size. The class column is ignored;
+        the confidence becomes the row's ``score`` (NaN without one).
+    min_confidence : float, default=None
+        With `labels`, drop boxes whose confidence is below this (boxes
+        without one are kept).
     cutout : dict, default=None
         The training-time keyword arguments of
         :func:`~sklipo.datasets.load_annotated_micrographs`, among
@@ -248,6 +302,9 @@ def classify_micrographs(model, micrographs, *, finder=None, boxes=None, box_sco
         raise ValueError(f"Got boxes for {len(boxes)} micrographs; there are {len(sources)}.")
     if box_scores is not None and boxes is None:
         raise ValueError("box_scores goes with boxes; give both or neither.")
+    if labels is not None and boxes is not None:
+        raise ValueError("Give the detector's boxes as boxes or as labels, not both.")
+    label_sources = None if labels is None else _detector_boxes(labels, sources)
     classes = getattr(model, "classes_", None)
     has_proba = hasattr(model, "predict_proba")
     columns = ["micrograph", "particle", "top", "left", "bottom", "right", "score", "label"]
@@ -261,13 +318,16 @@ def classify_micrographs(model, micrographs, *, finder=None, boxes=None, box_sco
         )
         image = _check_micrograph(image, name)
         size = pixel_size if pixel_size is not None else (header if np.isfinite(header) else None)
-        if boxes is not None:
+        if label_sources is not None:
+            found, scores = _yolo_boxes(label_sources[m], m, image.shape[:2], name,
+                                        min_confidence)
+        elif boxes is not None:
             found = np.asarray(boxes[m]).reshape(-1, 4).astype(int)
             scores = (np.full(len(found), np.nan) if box_scores is None
                       else np.asarray(box_scores[m], dtype=float).reshape(-1))
         else:
-            if finder is None:
-                finder = ParticleFinder().fit([image])
+            if finder is None or not _is_fitted(finder):
+                finder = clone(finder if finder is not None else ParticleFinder()).fit([image])
             hit = finder.find(image, name=name)
             found, scores = hit.boxes, hit.scores
         particles = cut_particles(image, found, cutout=cutout, pixel_size=size, name=name)
@@ -288,6 +348,27 @@ def classify_micrographs(model, micrographs, *, finder=None, boxes=None, box_sco
         results.append(Bunch(name=name, boxes=found, scores=scores, labels=labels, proba=proba,
                              particles=particles.data))
     return Bunch(rows=rows, columns=columns, classes=classes, micrographs=results)
+
+
+def _is_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
+
+
+def _yolo_boxes(source, index, shape, name, min_confidence):
+    """Pixel boxes and confidences of one micrograph's YOLO labels (none without a file)."""
+    if source is None:
+        return np.zeros((0, 4), dtype=int), np.zeros(0)
+    # Any class index: a detector's own classes are not the model's.
+    _, normalised, confidence, where = _read_boxes(source, index, np.inf)
+    if min_confidence is not None:
+        keep = ~(confidence < min_confidence)  # NaN (no confidence) is kept
+        normalised, confidence = normalised[keep], confidence[keep]
+        where = [w for w, k in zip(where, keep) if k]
+    return _pixel_boxes(normalised, shape, where, name), confidence
 
 
 _LIGHTNESS = (0.02, 0.998)
@@ -356,22 +437,30 @@ def draw_overlay(micrograph, boxes, labels, *, classes=None, path=None, title=No
     colours = matplotlib.colormaps["tab10"].colors
     index = {c: i for i, c in enumerate(classes.tolist())}
     height, width = image.shape[:2]
-    figure = Figure(figsize=(width / dpi, height / dpi + 0.4), dpi=dpi)
-    ax = figure.add_axes((0, 0, 1, height / (height + 0.4 * dpi)))
+    counts = {c: int(np.sum(labels == c)) for c in classes.tolist()}
+    handles = [Patch(edgecolor=colours[i % len(colours)], facecolor="none",
+                     label=f"{c} ({counts[c]})") for c, i in index.items()]
+    # A header above the micrograph: the title, then the legend in as many
+    # rows as its entries need at about 1.3 inches each.
+    ncol = max(1, min(len(handles), 5, int(width / dpi / 1.3)))
+    rows = -(-len(handles) // ncol)
+    header = 0.22 * rows + (0.22 if title else 0.0) + 0.05
+    figure = Figure(figsize=(width / dpi, height / dpi + header), dpi=dpi)
+    ax = figure.add_axes((0, 0, 1, height / (height + header * dpi)))
     ax.imshow(image, interpolation="nearest")
     ax.set_axis_off()
     for (top, left, bottom, right), label in zip(boxes, labels.tolist()):
         colour = colours[index.get(label, len(index)) % len(colours)]
         ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
                                fill=False, edgecolor=colour, linewidth=1.2))
-    counts = {c: int(np.sum(labels == c)) for c in classes.tolist()}
-    handles = [Patch(edgecolor=colours[i % len(colours)], facecolor="none",
-                     label=f"{c} ({counts[c]})") for c, i in index.items()]
-    if handles:
-        figure.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5),
-                      frameon=False, fontsize=8)
+    top = 1.0
     if title:
-        ax.set_title(title, fontsize=8)
+        figure.text(0.5, 1.0, title, ha="center", va="top", fontsize=8)
+        top -= 0.22 / (height / dpi + header)
+    if handles:
+        figure.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, top),
+                      ncol=ncol, frameon=False, fontsize=8, borderaxespad=0.1,
+                      handlelength=1.2, columnspacing=0.8)
     if path is not None:
         figure.savefig(path, format="png", dpi=dpi)
     return figure

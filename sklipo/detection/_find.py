@@ -268,8 +268,13 @@ def _regions(labels, z, foreground_raw):
 
 
 def _find(image, *, diameter_range, polarity, channel, sigma, threshold, split_touching,
-          exclude_border, min_score, name):
-    """find_particles on checked parameters; returns the result Bunch and a reason if empty."""
+          exclude_border, min_score, name, size_range=None):
+    """find_particles on checked parameters.
+
+    Regions are kept when their equivalent diameter lies within `size_range`
+    (pixels); None widens `diameter_range` by the factor `_SIZE_TOLERANCE`
+    either way.
+    """
     planes = _planes(image, channel, name)
     height, width = planes.shape[:2]
     d_min, d_max = diameter_range
@@ -300,11 +305,14 @@ def _find(image, *, diameter_range, polarity, channel, sigma, threshold, split_t
     labels = _split(foreground, d_min / 2, split_touching)
     boxes, area, contrast = _regions(labels, aligned, raw)
     diameter = 2 * np.sqrt(area / np.pi)
+    size_low, size_high = (
+        (d_min * _SIZE_TOLERANCE, d_max / _SIZE_TOLERANCE) if size_range is None else size_range
+    )
     box_h, box_w = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     fill = area / np.maximum(np.pi / 4 * box_h * box_w, 1)
     keep = (
-        (diameter >= d_min * _SIZE_TOLERANCE)
-        & (diameter <= d_max / _SIZE_TOLERANCE)
+        (diameter >= size_low)
+        & (diameter <= size_high)
         & (fill >= _FILL_RANGE[0])
         & (fill <= _FILL_RANGE[1])
         & (contrast >= min_score)
@@ -361,7 +369,8 @@ def find_particles(
 
     1. **Background.** Each channel's slowly varying background (uneven
        illumination, ice thickness, vignetting) is estimated by a median over
-       windows three times the largest diameter and subtracted. The rest is
+       windows of twice the smallest diameter and subtracted (larger
+       particles, hollowed to their rim by it, are filled again in step 3). The rest is
        smoothed with a Gaussian of `sigma` pixels and divided by its robust
        spread (scaled median absolute deviation), so contrast is in units of
        the micrograph's own noise and texture.

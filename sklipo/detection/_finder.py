@@ -17,6 +17,7 @@ from sklipo.detection._find import (
     _find,
     _planes,
     _BACKGROUND_WINDOW,
+    _SIZE_TOLERANCE,
 )
 from sklipo.metrics import detection_scores
 from sklipo.utils import check_boxes
@@ -93,6 +94,11 @@ class ParticleFinder(BaseEstimator):
     ----------
     diameter_range_ : tuple of float
         The diameter range searched, in pixels.
+    size_range_ : tuple of float
+        The equivalent diameters, in pixels, of the regions kept: the learned
+        `diameter_range_` itself (widened by `size_margin` already), or a
+        given or default range widened by a factor 0.75 either way, as
+        :func:`find_particles` does.
     polarity_ : str or ndarray of str
         ``"auto"``, ``"dark"`` or ``"bright"``, or one of the latter per
         channel when learned.
@@ -165,14 +171,14 @@ class ParticleFinder(BaseEstimator):
         self.iou_threshold = iou_threshold
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, micrographs, boxes=None):
+    def fit(self, X, y=None):
         """Learn the diameter range and polarity from annotated micrographs.
 
         Parameters
         ----------
-        micrographs : list of ndarray of shape (H, W) or (H, W, C)
+        X : list of ndarray of shape (H, W) or (H, W, C)
             The micrographs, channels last.
-        boxes : list of array-like of shape (k, 4), default=None
+        y : list of array-like of shape (k, 4), default=None
             The labelled boxes of each micrograph, rows ``top, left,
             bottom, right`` in pixels. None keeps `diameter_range` (or the
             default range) and decides the polarity per micrograph.
@@ -189,7 +195,7 @@ class ParticleFinder(BaseEstimator):
             micrographs differ in channels, or there are no boxes to learn
             the diameter range from.
         """
-        micrographs, boxes = _check_pairs(micrographs, boxes)
+        micrographs, boxes = _check_pairs(X, y)
         images = [_check_micrograph(m, f"micrographs[{i}]") for i, m in enumerate(micrographs)]
         channels = {1 if image.ndim == 2 else image.shape[2] for image in images}
         if len(channels) > 1:
@@ -201,6 +207,8 @@ class ParticleFinder(BaseEstimator):
         self.n_micrographs_ = len(images)
         if self.diameter_range is not None or boxes is None:
             self.diameter_range_ = _check_diameter_range(self.diameter_range, self.pixel_size)
+            low, high = self.diameter_range_
+            self.size_range_ = (low * _SIZE_TOLERANCE, high / _SIZE_TOLERANCE)
         else:
             every = np.concatenate(boxes)
             if len(every) == 0:
@@ -212,6 +220,9 @@ class ParticleFinder(BaseEstimator):
             sides = np.sqrt((every[:, 2] - every[:, 0]) * (every[:, 3] - every[:, 1]))
             low = max(2.0, float(sides.min()) * (1 - self.size_margin))
             self.diameter_range_ = (low, float(sides.max()) * (1 + self.size_margin))
+            # The learned range is widened by size_margin already: the size
+            # check uses it as it is, not widened again as a guessed range is.
+            self.size_range_ = self.diameter_range_
         if self.polarity == "auto" and boxes is not None:
             self.polarity_ = self._learn_polarity(images, boxes)
         else:
@@ -279,7 +290,7 @@ class ParticleFinder(BaseEstimator):
             image, diameter_range=self.diameter_range_, polarity=self.polarity_,
             channel=self.channel, sigma=self.sigma, threshold=self.threshold,
             split_touching=self.split_touching, exclude_border=self.exclude_border,
-            min_score=self.min_score, name=where,
+            min_score=self.min_score, name=where, size_range=self.size_range_,
         )
         if len(result.boxes) == 0:
             warnings.warn(
@@ -291,12 +302,12 @@ class ParticleFinder(BaseEstimator):
             )
         return result
 
-    def predict(self, micrographs):
+    def predict(self, X):
         """Find the boxes of each micrograph.
 
         Parameters
         ----------
-        micrographs : list of ndarray of shape (H, W) or (H, W, C)
+        X : list of ndarray of shape (H, W) or (H, W, C)
             The micrographs, channels last.
 
         Returns
@@ -305,12 +316,12 @@ class ParticleFinder(BaseEstimator):
             Per micrograph, rows ``top, left, bottom, right`` in pixels,
             sorted by decreasing score.
         """
-        micrographs, _ = _check_pairs(micrographs, None)
+        micrographs, _ = _check_pairs(X, None)
         return [
             self.find(m, name=f"micrographs[{i}]").boxes for i, m in enumerate(micrographs)
         ]
 
-    def score(self, micrographs, boxes):
+    def score(self, X, y):
         """Detection F1 of the found boxes against labelled boxes.
 
         A found box counts when it matches a labelled box of its micrograph
@@ -320,9 +331,9 @@ class ParticleFinder(BaseEstimator):
 
         Parameters
         ----------
-        micrographs : list of ndarray of shape (H, W) or (H, W, C)
+        X : list of ndarray of shape (H, W) or (H, W, C)
             The micrographs.
-        boxes : list of array-like of shape (k, 4)
+        y : list of array-like of shape (k, 4)
             Their labelled boxes.
 
         Returns
@@ -330,7 +341,7 @@ class ParticleFinder(BaseEstimator):
         f1 : float
             The detection F1, in [0, 1].
         """
-        micrographs, boxes = _check_pairs(micrographs, boxes)
+        micrographs, boxes = _check_pairs(X, y)
         with warnings.catch_warnings():
             # A micrograph without particles is a fair answer here.
             warnings.filterwarnings("ignore", message="No particles found")

@@ -101,6 +101,22 @@ def test_save_summarises_arrays_and_unknown_pixel_sizes(tmp_path):
     assert card["training_data"] == {"n_samples": 5, "shape": [5, 3], "dtypes": ["float64"]}
 
 
+def test_save_records_cutout_settings(fitted, tmp_path):
+    """Check that the card records every cut-out setting, defaults filled in."""
+    from sklipo.detection import CUTOUT_PARAMETERS
+
+    assert save(fitted, tmp_path / "none.joblib")["cutout"] is None
+    path = tmp_path / "model.joblib"
+    card = save(fitted, path, cutout={"surrounding": 10, "polarity": "dark"})
+    cutout = load_card(path)["cutout"]
+    assert cutout == card["cutout"] and list(cutout) == list(CUTOUT_PARAMETERS)
+    assert cutout["surrounding"] == 10 and cutout["polarity"] == "dark"
+    assert cutout["sigma"] == 1.0 and cutout["area_range"] == [0.2, 1.2]
+    with pytest.raises(ValueError, match="Unknown cut-out setting.*surounding"):
+        save(fitted, tmp_path / "bad.joblib", cutout={"surounding": 10})
+    assert not (tmp_path / "bad.joblib").exists()
+
+
 def test_save_records_cross_validate_scores(fitted, liposomes, tmp_path):
     """Check per-fold scores of cross_validate get means and stds; extras are dropped."""
     X, y = liposomes.data, liposomes.target

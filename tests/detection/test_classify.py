@@ -103,3 +103,35 @@ def test_draw_overlay_writes_png_with_legend(tmp_path):
     assert len(figure.axes[0].patches) == len(DATA.boxes[0])
     with pytest.raises(ValueError, match="labels for"):
         draw_overlay(DATA.images[0], DATA.boxes[0], labels[:1])
+
+
+def test_classify_micrographs_folder_skips_hidden_and_warns_once(tmp_path):
+    """Check that a folder's hidden files are skipped and other entries named in one warning."""
+    folder = write_yolo(tmp_path / "yolo", DATA.images[:2], DATA.labels[:2], DATA.target_names,
+                        image_format="tif")
+    images = folder / "images"
+    (images / ".DS_Store").write_bytes(b"\0")
+    (images / "notes.csv").write_text("a,b\n")
+    (images / "old").mkdir()
+    with pytest.warns(UserWarning, match=r"classify_micrographs left out 2 file\(s\).*notes.csv"):
+        result = classify_micrographs(_model(), images, boxes=DATA.boxes[:2], cutout=CUTOUT)
+    assert [m.name for m in result.micrographs] == ["micrograph-000.tif", "micrograph-001.tif"]
+
+
+def test_classify_micrographs_detector_yolo_labels(tmp_path):
+    """Check that YOLO labels with confidences replace the finder; no file means no boxes."""
+    labels = [np.column_stack([rows, np.linspace(0.9, 0.2, len(rows))]) for rows in DATA.labels]
+    folder = write_yolo(tmp_path / "yolo", DATA.images, DATA.labels, DATA.target_names,
+                        image_format="tif")
+    for path, rows in zip(sorted((folder / "labels").glob("*.txt")), labels):
+        np.savetxt(path, rows, fmt="%.6f")
+    (folder / "labels" / "micrograph-002.txt").unlink()
+    result = classify_micrographs(_model(), folder / "images", labels=folder / "labels",
+                                  min_confidence=0.5, cutout=CUTOUT)
+    expected = [int((rows[:, 5] >= 0.5).sum()) for rows in labels[:2]] + [0]
+    assert [len(m.boxes) for m in result.micrographs] == expected
+    assert min(r["score"] for r in result.rows) >= 0.5
+    np.testing.assert_array_equal(result.micrographs[0].boxes,
+                                  DATA.boxes[0][labels[0][:, 5] >= 0.5])
+    with pytest.raises(ValueError, match="not both"):
+        classify_micrographs(_model(), DATA.images, boxes=DATA.boxes, labels=DATA.labels)
