@@ -41,17 +41,17 @@ class PrevalenceEstimator(MetaEstimatorMixin, BaseEstimator):
     estimated by cross-validation at fit time ("learning to quantify";
     Forman 2008, Bella et al. 2010, Saerens et al. 2002).
 
-    ========= ================================ ==============================
-    method    estimate                         needs
-    ========= ================================ ==============================
-    ``"cc"``  share of hard predictions        ``predict``
-    ``"acc"`` solves ``q = M.T @ p`` for the   ``predict``
-              prevalence ``p``; ``M[i, j]`` is
-              P(predicted j | true i)
+    ========== ================================ ==============================
+    method     estimate                         needs
+    ========== ================================ ==============================
+    ``"cc"``   share of hard predictions        ``predict``
+    ``"acc"``  solves ``q = M.T @ p`` for the   ``predict``
+               prevalence ``p``; ``M[i, j]`` is
+               P(predicted j | true i)
     ``"pacc"`` the same with mean probabilities ``predict_proba``
-    ``"sld"`` EM re-weighting of posteriors    ``predict_proba`` (calibrated)
-              from the training prevalence
-    ========= ================================ ==============================
+    ``"sld"``  EM re-weighting of posteriors    ``predict_proba`` (calibrated)
+               from the training prevalence
+    ========== ================================ ==============================
 
     All four assume *prior shift*: the sample's class shares may differ from
     the training data's, but a particle of a given class looks the same
