@@ -15,6 +15,13 @@ pixel sizes through every split without knowing about them.
 Subsets share the pixel buffers of the set they come from: indexing copies
 references, never pixels, so resampling a large set costs little memory.
 
+A set loaded from a particle store (``load_particles("particles.zarr")``) keeps
+its pixels on disk: its ``images`` and ``masks`` are
+:class:`~sklipo._stored_particles.LazyArrays` that read on demand, and indexing
+it gives another stored set without reading a pixel (``in_memory`` is False).
+Pickled, it is the store's path and positions, so joblib and Dask workers read
+their own particles.
+
 Images are stored channel-last, the convention of scikit-image's
 ``channel_axis=-1``: ``(H, W)`` for grayscale and ``(H, W, C)`` for
 multichannel particles. Every particle of a set has the same number of
@@ -33,6 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sklipo._stored_particles import LazyArrays, open_store
 from sklipo._particle_checks import (
     _check_channels,
     _check_ids,
@@ -259,7 +267,66 @@ class ParticleSet:
     @property
     def sizes(self):
         """ndarray of shape (n, 2): the height and width of each image."""
+        if isinstance(self._images, LazyArrays):
+            return self._images.sizes.astype(int)
         return np.array([im.shape[:2] for im in self._images], dtype=int).reshape(-1, 2)
+
+    @property
+    def in_memory(self):
+        """bool: False when the pixels are read from a particle store on demand."""
+        return not (isinstance(self._images, LazyArrays) or isinstance(self._masks, LazyArrays))
+
+    def load(self):
+        """Return the set with every image and mask read into memory.
+
+        A set that is in memory already is returned as it is.
+
+        Returns
+        -------
+        particles : ParticleSet
+            The same particles, ``in_memory``.
+        """
+        if self.in_memory:
+            return self
+        return self._from_checked(
+            np.asarray(self._images),
+            np.asarray(self._masks),
+            self._pixel_size,
+            self._ids,
+            self._n_channels,
+        )
+
+    def iter_chunks(self, chunk_size=1024):
+        """Yield the set in consecutive in-memory pieces.
+
+        The way to pass over a stored set with bounded memory: each piece is
+        read when it is reached and can be dropped after use.
+
+        Parameters
+        ----------
+        chunk_size : int, default=1024
+            Particles per piece (the last may be smaller).
+
+        Yields
+        ------
+        chunk : ParticleSet
+            Particles ``start`` to ``start + chunk_size``, in memory.
+        """
+        for start in range(0, len(self), chunk_size):
+            yield self[start : start + chunk_size].load()
+
+    @classmethod
+    def _from_store(cls, path, positions=None):
+        """The particles at `positions` (all by default) of the store at `path`, lazily."""
+        reader = open_store(path)
+        positions = np.arange(len(reader)) if positions is None else np.asarray(positions)
+        return cls._from_checked(
+            LazyArrays(reader, "images", positions),
+            LazyArrays(reader, "masks", positions),
+            reader.pixel_size[positions],
+            reader.ids[positions],
+            reader.n_channels,
+        )
 
     @property
     def has_pixel_size(self):
@@ -270,8 +337,11 @@ class ParticleSet:
         return len(self._images)
 
     def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
+        # zip reads a stored set a few hundred particles at a time, not one by one
+        for image, mask, pixel_size, id_ in zip(
+            self._images, self._masks, self._pixel_size, self._ids
+        ):
+            yield Particle(image, mask, float(pixel_size), str(id_))
 
     def __getitem__(self, key):
         if isinstance(key, tuple):
@@ -383,12 +453,22 @@ class ParticleSet:
                 f"Cannot join sets with different numbers of channels: {sorted(channels)}."
             )
         return cls._from_checked(
-            np.concatenate([s._images for s in sets]),
-            np.concatenate([s._masks for s in sets]),
+            _concatenate([s._images for s in sets]),
+            _concatenate([s._masks for s in sets]),
             np.concatenate([s._pixel_size for s in sets]),
             np.concatenate([s._ids for s in sets]),
             channels.pop(),
         )
+
+
+def _concatenate(fields):
+    """Join image or mask fields; those of one store stay lazy."""
+    if all(isinstance(f, LazyArrays) for f in fields) and (
+        len({(f.reader.path, f.field) for f in fields}) == 1
+    ):
+        first = fields[0]
+        return LazyArrays(first.reader, first.field, np.concatenate([f.positions for f in fields]))
+    return np.concatenate([np.asarray(f) for f in fields])
 
 
 def as_particle_set(X):

@@ -15,6 +15,7 @@ from sklipo.datasets._mask_display import MaskGridDisplay
 from sklipo.datasets._micrographs import load_annotated_micrographs
 from sklipo.datasets._save_particles import save_particles
 from sklipo.datasets._segmentation import segment_boxes
+from sklipo.datasets._store import ParticleStoreWriter, convert_to_store
 from sklipo.datasets._synthetic import LIPOSOME_CLASSES, make_liposomes
 from sklipo.datasets._write_yolo import write_yolo
 from sklipo.datasets._yolo_labels import read_class_names
@@ -24,6 +25,8 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "LIPOSOME_CLASSES",
     "MaskGridDisplay",
+    "ParticleStoreWriter",
+    "convert_to_store",
     "load_annotated_micrographs",
     "load_particles",
     "make_liposomes",

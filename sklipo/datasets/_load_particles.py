@@ -12,6 +12,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sklipo._particles import ParticleSet
+from sklipo._stored_particles import is_particle_store
 from sklipo.datasets._image_files import read_image, read_mask, report_left_out
 from sklipo.datasets._particle_listing import _MANIFEST_NAME, _read_manifest, _scan_folder
 
@@ -132,7 +133,7 @@ def load_particles(
 ):
     """Load labelled particle cut-outs and their masks from a folder or manifest.
 
-    Two layouts are read:
+    Three layouts are read:
 
     * **Class folders**: ``path`` holds one sub-folder per class, named after
       the class; each holds the particle images and, next to each image, its
@@ -155,6 +156,14 @@ def load_particles(
       the whole image, an empty ``pixel_size`` cell an unknown pixel size, an
       empty ``id`` the image path without extension. Particles keep the row
       order. :func:`save_particles` writes this layout.
+    * **Particle store**: a zarr store written by ``save_particles(...,
+      format="zarr")``, :func:`convert_to_store` or
+      :class:`ParticleStoreWriter`. The particles are read *lazily*: the
+      returned set holds the pixel sizes, ids and labels, and reads images
+      and masks when they are used (``data.in_memory`` is False); indexing it
+      or splitting it into folds reads nothing. The other parameters are
+      ignored, and ``filenames`` hold the store's path. See
+      :ref:`bigger_data`.
 
     Files may be PNG (8- or 16-bit, palette, with alpha), JPEG, BMP, TIFF
     (any integer or floating-point dtype, channels as samples or pages,
@@ -257,6 +266,10 @@ def load_particles(
             "mask_suffix must be a non-empty string or None (images without mask files)."
         )
     path = Path(path)
+    if is_particle_store(path):
+        from sklipo.datasets._store import load_store
+
+        return load_store(path, return_X_y=return_X_y)
     if path.is_file():
         if path.suffix.lower() != ".csv":
             raise ValueError(

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils._param_validation import validate_params
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from sklipo._particles import as_particle_set
 from sklipo.datasets._image_files import write_image, write_mask
@@ -106,10 +106,11 @@ def _clear_previous_save(root):
         "path": [str, os.PathLike],
         "target_names": ["array-like", None],
         "overwrite": ["boolean"],
+        "format": [StrOptions({"folder", "zarr"})],
     },
     prefer_skip_nested_validation=True,
 )
-def save_particles(X, y, path, *, target_names=None, overwrite=False):
+def save_particles(X, y, path, *, target_names=None, overwrite=False, format="folder"):
     """Write particles and labels to a folder that :func:`load_particles` reads back.
 
     The folder gets one sub-folder per class and a ``manifest.csv`` listing,
@@ -143,12 +144,20 @@ def save_particles(X, y, path, *, target_names=None, overwrite=False):
         Whether to write into a folder that is not empty. Then the files an
         earlier save listed in its ``manifest.csv`` (those named
         ``<class>/<position>_<id>.png`` or ``.tif``) are deleted first and
-        files of the same name are replaced; nothing else is deleted.
+        files of the same name are replaced; nothing else is deleted. With
+        ``format="zarr"``: replace an existing particle store at `path`.
+    format : {"folder", "zarr"}, default="folder"
+        ``"folder"`` writes the image files and manifest above. ``"zarr"``
+        writes one chunked, compressed zarr store (a folder, e.g.
+        ``particles.zarr``; needs the ``scale`` extra) holding images, masks,
+        pixel sizes, ids and labels, which :func:`load_particles` opens
+        lazily: pixels are read when used, so sets larger than memory work.
+        See :ref:`bigger_data`.
 
     Returns
     -------
     pathlib.Path
-        The folder written, ready for :func:`load_particles`.
+        The folder or store written, ready for :func:`load_particles`.
 
     Raises
     ------
@@ -183,6 +192,10 @@ def save_particles(X, y, path, *, target_names=None, overwrite=False):
     """
     X = as_particle_set(X)
     labels = _class_names(y, target_names, len(X))
+    if format == "zarr":
+        from sklipo.datasets._store import save_store
+
+        return save_store(X, labels, path, overwrite=overwrite)
     folders = _class_folders(labels)
     path = Path(path)
     if path.exists() and not path.is_dir():

@@ -7,6 +7,7 @@ behind it hold one idea each.
 # License: BSD 3 clause
 
 from sklipo.utils._boxes import check_boxes
+from sklipo.utils._cluster import dask_backend
 from sklipo.utils._images import n_channels
 from sklipo.utils._json import json_ready
 from sklipo.utils._masks import bounding_box
@@ -16,6 +17,7 @@ __all__ = [
     "bounding_box",
     "check_boxes",
     "check_range",
+    "dask_backend",
     "describe_particle",
     "json_ready",
     "n_channels",
