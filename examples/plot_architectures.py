@@ -5,6 +5,11 @@ LipNet-1, -2, -4 and -6 on both problems, the same folds for every network.
 Prints each problem's per-class table and saves one F1 bar chart per problem
 (``<plot>_lamellarity.png``, ``<plot>_encapsulation.png``). ``--smoke`` runs
 a tiny check.
+
+The output below comes from the documentation's small run (``--gallery``:
+510 particles at the study's class proportions, 2 epochs, 3 folds). The
+full run is ``python examples/plot_architectures.py`` (1500 particles, 10 epochs, 5
+folds); add ``--n-samples 14169 --epochs 30`` for the study's size.
 """
 
 import sys
@@ -20,14 +25,15 @@ from sklipo.classifier import LipNetClassifier  # noqa: E402
 from sklipo.compare import compare  # noqa: E402
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this script's folder; sys.argv[0] because sphinx-gallery runs it without __file__
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parent))
 from _common import load, parse_args  # noqa: E402
 
 ARCHITECTURES = ("lipnet1", "lipnet2", "lipnet4", "lipnet6")
 
 
 def main(argv=None):
-    args = parse_args(__doc__.splitlines()[0], argv)
+    args = parse_args(__doc__, argv)
     prefix = (args.plot or "architectures.png").removesuffix(".png")
     results = {}
     for problem in ("lamellarity", "encapsulation"):

@@ -8,6 +8,11 @@ feature maps for one multilamellar particle (``<plot>_feature_maps.png``),
 and saliency, guided backprop and deconvnet maps side by side for one
 held-out particle of each class (``<plot>_attribution.png``). ``--smoke``
 runs a tiny check.
+
+The output below comes from the documentation's small run (``--gallery``:
+510 particles at the study's class proportions, 2 epochs). The
+full run is ``python examples/plot_inspection.py`` (1500 particles, 10
+epochs); add ``--n-samples 14169 --epochs 30`` for the study's size.
 """
 
 import sys
@@ -30,7 +35,8 @@ from sklipo.inspection import (  # noqa: E402
 )
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this script's folder; sys.argv[0] because sphinx-gallery runs it without __file__
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parent))
 from _common import load, parse_args  # noqa: E402
 
 
@@ -41,7 +47,7 @@ def _save(display, path):
 
 
 def main(argv=None):
-    args = parse_args(__doc__.splitlines()[0], argv)
+    args = parse_args(__doc__, argv)
     prefix = (args.plot or "inspection.png").removesuffix(".png")
     data = load("lamellarity", args)
     labels = data.target_names[data.target]

@@ -34,12 +34,13 @@ from sklipo.datasets import (  # noqa: E402
 )
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this script's folder; sys.argv[0] because sphinx-gallery runs it without __file__
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parent))
 from _common import parse_args  # noqa: E402
 
 
 def main(argv=None):
-    args = parse_args(__doc__.splitlines()[0], argv)
+    args = parse_args(__doc__, argv)
     prefix = (args.plot or "micrographs.png").removesuffix(".png")
     # About 12 particles per micrograph; --n-samples sets the particle count.
     n_micrographs = max(4, args.n_samples // 12)

@@ -6,7 +6,12 @@ import argparse
 import csv
 import sys
 import time
+import warnings
+from contextlib import redirect_stdout
 from pathlib import Path
+
+from sklipo import __version__
+from sklipo._progress import EpochLog, Progress, limit_threads
 
 __all__ = ["main"]
 
@@ -24,6 +29,8 @@ class CommandError(Exception):
 
 def _load_labelled(args):
     """Load the data set the arguments name: a folder, else synthetic particles."""
+    if args.data is not None and _is_yolo_folder(args.data):
+        return _load_annotated(args)
     if args.data is not None:
         from sklipo.datasets import load_particles
 
@@ -50,6 +57,19 @@ def _load_labelled(args):
     return X, y, names
 
 
+def _data_description(args):
+    """Where the labelled data came from, with the settings that made it (for reports)."""
+    if args.data is not None:
+        masks = "whole images (no masks)" if args.no_masks else "with masks"
+        pixel = "" if args.pixel_size is None else f", pixel size {args.pixel_size} nm"
+        return f"particles in '{args.data}' ({masks}{pixel})"
+    classes = "balanced classes" if args.balanced else "the study's class proportions"
+    return (
+        f"synthetic {args.synthetic} liposomes (make_liposomes, n_samples={args.n_samples}, "
+        f"{classes}, random_state={args.random_state})"
+    )
+
+
 def _load_unlabelled(folder, *, no_masks, pixel_size):
     """Particles to classify: a folder layout load_particles reads, or a flat folder."""
     from sklipo.datasets import load_particles
@@ -70,7 +90,7 @@ def _load_flat(folder, mask_suffix, pixel_size):
     import numpy as np
 
     from sklipo import ParticleSet
-    from sklipo.datasets._image_files import IMAGE_EXTENSIONS, read_image, read_mask
+    from sklipo.datasets import IMAGE_EXTENSIONS, read_image, read_mask
 
     files = sorted(
         p
@@ -136,7 +156,7 @@ def _make_model(name, args):
         name,
         max_epochs=args.epochs,
         balanced_batches=True,
-        verbose=0,
+        verbose=int(args.verbose),
         random_state=args.random_state,
     )
     return Pipeline([*steps, ("net", net)])
@@ -180,23 +200,57 @@ def _compare(args):
     X, y, names = _load_labelled(args)
     models = {name: _make_model(name, args) for name in args.models}
     print(f"Models: {', '.join(models)}; {args.cv}-fold cross-validation")
-    result = compare(
-        models,
-        X,
-        y,
-        cv=args.cv,
-        target_names=names,
-        n_jobs=args.n_jobs,
-        verbose=1,
-        random_state=args.random_state,
-    )
+    from sklipo.utils import dask_backend
+
+    with limit_threads(args.threads), dask_backend(args.scheduler) as client:
+        if client is not None:
+            print(f"Dask cluster: {client.scheduler.address}, {len(client.nthreads())} workers")
+        result = compare(
+            models,
+            X,
+            y,
+            cv=args.cv,
+            target_names=names,
+            n_jobs=args.n_jobs,
+            verbose=1,
+            random_state=args.random_state,
+            data_description=_data_description(args),
+        )
     print()
     print(result.table())
+    print(f"\nVerdict: {result.verdict()['text']}")
     if args.out is not None:
         out = result.save(args.out, overwrite=args.force)
         print(f"\nReport: {out / 'report.md'} (also report.html, results.json, PNGs)")
+    else:
+        print(
+            "\nNo report written: pass --out DIR to save report.md/.html, results.json "
+            "and the plots."
+        )
     print(f"\nDone in {time.perf_counter() - start:.1f} s.")
-    return 1 if len(result.errors) == len(models) * args.cv else 0
+    return 0 if (result.status == "ok").any() else 1
+
+
+def _convert(args):
+    """Convert a particle folder or manifest into one zarr particle store, read lazily later."""
+    from sklipo.datasets import convert_to_store, load_particles
+
+    start = time.perf_counter()
+    store = convert_to_store(
+        args.source,
+        args.store,
+        pixel_size=args.pixel_size,
+        mask_suffix=None if args.no_masks else "_mask",
+        overwrite=args.force,
+        verbose=1,
+    )
+    data = load_particles(store)
+    size = sum(f.stat().st_size for f in Path(store).rglob("*") if f.is_file())
+    print(
+        f"Wrote {len(data.data)} particles ({', '.join(data.target_names)}) to '{store}' "
+        f"({size / 2**20:.1f} MiB) in {time.perf_counter() - start:.1f} s."
+    )
+    return 0
 
 
 def _train(args):
@@ -207,16 +261,94 @@ def _train(args):
     X, y, names = _load_labelled(args)
     model = _make_model(args.model, args)
     start = time.perf_counter()
-    model.fit(X, names[y])
+    print(f"Training {args.model} on {len(X)} particles...", flush=True)
+    with limit_threads(args.threads):
+        _fit_with_progress(model, X, names[y], args)
     print(f"Trained {args.model} in {time.perf_counter() - start:.1f} s.")
     command = {"model": args.model, "masks": not args.no_masks, "input_mode": args.input_mode}
-    save(model, out, X=X, y=names[y], metadata={"sklipo_train": command}, overwrite=args.force)
+    cutout = None
+    if args.data is not None and _is_yolo_folder(args.data):
+        # How the particles were cut out of their micrographs, for 'sklipo predict
+        # --micrographs', and the particles' size range (geometric-mean box sides, px).
+        cutout = _cutout_arguments(args)
+        command["box_sides"] = args.box_sides
+    save(model, out, X=X, y=names[y], cutout=cutout, metadata={"sklipo_train": command},
+         overwrite=args.force)
     print(f"Saved to {out} (model card: {card_path(out)})")
     return 0
 
 
+def _parse_budget(text):
+    """Seconds of a budget such as ``30m``, ``1h``, ``90s`` or ``600``."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    text = text.strip().lower()
+    scale = units.get(text[-1:], None)
+    number = text[:-1] if scale else text
+    try:
+        seconds = float(number) * (scale or 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a budget is a number of seconds, or minutes or hours such as 30m or 1h; got {text!r}"
+        ) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"the budget must be positive; got {text!r}")
+    return seconds
+
+
+def _tune(args):
+    """Search the best recipe for a data set within a time budget; save it and a report."""
+    from sklipo.deployment import card_path, save
+    from sklipo.model_selection import make_search, search_report
+
+    out = _check_out(args.out, args.force)
+    X, y, names = _load_labelled(args)
+    search = make_search(
+        budget=args.budget,
+        families=tuple(args.families.split(",")),
+        cv=args.cv,
+        random_state=args.random_state,
+        verbose=int(args.verbose),
+    )
+    print(f"Searching recipes on {len(X)} particles for {args.budget:.0f} s...", flush=True)
+    with limit_threads(args.threads):
+        search.fit(X, names[y])
+    report = search_report(search)
+    command = {"budget_seconds": args.budget, "families": args.families}
+    save(search.best_estimator_, out, X=X, y=names[y],
+         metadata={"sklipo_tune": command, "search_report": report}, overwrite=args.force)
+    report_path = out.with_suffix(".md")
+    report_path.write_text(report, encoding="utf-8")
+    print(report)
+    print(f"Saved the best recipe to {out} (model card: {card_path(out)}); report: {report_path}")
+    return 0
+
+
+def _fit_with_progress(model, X, y, args):
+    """Fit `model`, reporting each epoch of a network: a bar on a terminal, else lines.
+
+    A network fits verbosely and :class:`~sklipo._progress.EpochLog` turns
+    skorch's per-epoch table into progress steps; ``--verbose`` shows the
+    table itself. A LipNetClassifier ``callbacks`` parameter would let a
+    progress callback do this without reading the table.
+    """
+    net = model.named_steps.get("net") if hasattr(model, "named_steps") else None
+    if net is None or args.verbose:
+        model.fit(X, y)
+        return
+    net.set_params(verbose=1)
+    try:
+        with Progress(args.epochs, "[train] epoch", keep_lines=False) as progress:
+            with redirect_stdout(EpochLog(progress, sys.stdout)):
+                model.fit(X, y)
+    finally:
+        # the saved model stays as quiet as it was asked to be
+        net.set_params(verbose=0)
+
+
 def _predict(args):
     """Classify the particles of a folder with a saved model; write a CSV."""
+    if _wants_micrographs(args):
+        return _predict_micrographs(args)
     from sklipo.deployment import load, load_card
 
     estimator = load(args.model)
@@ -228,11 +360,11 @@ def _predict(args):
             f"images in '{args.data}' have {X.n_channels}. Convert them to the training "
             "images' mode (grayscale or the same channels) first."
         )
-    labels = estimator.predict(X)
+    with limit_threads(args.threads):
+        labels, proba = _predict_with_progress(estimator, X, to_stdout=args.out is None)
     header = ["id", "label"]
     rows = [[i, label] for i, label in zip(X.ids, labels)]
-    if hasattr(estimator, "predict_proba"):
-        proba = estimator.predict_proba(X)
+    if proba is not None:
         header += [f"p_{c}" for c in estimator.classes_]
         rows = [row + [f"{p:.6f}" for p in ps] for row, ps in zip(rows, proba)]
     if true is not None:
@@ -246,6 +378,26 @@ def _predict(args):
             _write_csv(file, header, rows)
         print(f"Predicted {len(rows)} particles; wrote {out}")
     return 0
+
+
+def _predict_with_progress(estimator, X, *, to_stdout, chunk=256):
+    """Labels and probabilities (or None) of `X`, `chunk` particles at a time, with progress.
+
+    The progress goes to standard error when the CSV goes to standard output.
+    """
+    import numpy as np
+
+    labels, proba = [], []
+    has_proba = hasattr(estimator, "predict_proba")
+    stream = sys.stderr if to_stdout else None
+    with Progress(len(X), "[predict] particles", file=stream) as progress:
+        for start in range(0, len(X), chunk):
+            part = X[start : start + chunk]
+            labels.append(estimator.predict(part))
+            if has_proba:
+                proba.append(estimator.predict_proba(part))
+            progress.update(n=len(part))
+    return np.concatenate(labels), np.concatenate(proba) if has_proba else None
 
 
 def _write_csv(file, header, rows):
@@ -277,7 +429,7 @@ def _inspect(args):
     import matplotlib.pyplot as plt
 
     from sklipo import ParticleSet
-    from sklipo.datasets._image_files import read_image, read_mask
+    from sklipo.datasets import read_image, read_mask
     from sklipo.deployment import load
     from sklipo.inspection import (
         ATTRIBUTION_METHODS,
@@ -318,6 +470,274 @@ def _inspect(args):
     return 0
 
 
+def _masks(args):
+    """Draw the particles of a data set with their mask outlines in one grid (PNG)."""
+    import matplotlib
+
+    # the grid is written to a file: no window, no display needed
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from sklipo.datasets import (
+        MaskGridDisplay,
+        load_annotated_micrographs,
+        load_particles,
+        read_class_names,
+    )
+
+    out = _check_out(args.out, args.force)
+    data = Path(args.data)
+    if (data / "images").is_dir() and (data / "labels").is_dir():
+        if args.classes is not None:
+            names = Path(args.classes)
+            classes = read_class_names(names) if names.is_file() else args.classes.split(",")
+        elif (data / "classes.txt").is_file():
+            classes = read_class_names(data / "classes.txt")
+        else:
+            raise CommandError(
+                f"'{data}' has images/ and labels/ but no classes.txt; pass --classes "
+                "with the class names (comma-separated, or a file with one per line)."
+            )
+        bunch = load_annotated_micrographs(
+            data / "images",
+            data / "labels",
+            classes,
+            surrounding=args.surrounding,
+            polarity=args.polarity,
+            channel=args.channel,
+            sigma=args.sigma,
+        )
+        fallback = bunch.mask_fallback
+        print(
+            f"{len(bunch.data)} particles from {len(np.unique(bunch.filenames))} "
+            f"micrograph(s); {int(fallback.sum())} mask fallback(s) "
+            f"({fallback.mean():.1%}) to the inscribed ellipse"
+        )
+    else:
+        bunch = load_particles(data, mask_suffix=None if args.no_masks else "_mask")
+        print(f"{len(bunch.data)} particles with their masks")
+    display = MaskGridDisplay.from_bunch(bunch, max_particles=args.max_particles)
+    display.figure_.savefig(out, dpi=120, bbox_inches="tight")
+    plt.close(display.figure_)
+    print(f"Wrote {out}")
+    return 0
+
+
+# -- whole micrographs -----------------------------------------------------------
+
+_CUTOUT_OPTIONS = ("surrounding", "polarity", "channel", "sigma")
+
+
+def _is_yolo_folder(folder):
+    """Whether `folder` has the layout annotation tools export: images/ and labels/."""
+    folder = Path(folder)
+    return (folder / "images").is_dir() and (folder / "labels").is_dir()
+
+
+def _cutout_arguments(args):
+    """The cut-out settings given on the command line (those left unset omitted)."""
+    return {
+        key: getattr(args, key) for key in _CUTOUT_OPTIONS if getattr(args, key, None) is not None
+    }
+
+
+def _yolo_class_names(folder, classes):
+    """The class names: --classes (a file or comma-separated), else folder/classes.txt."""
+    from sklipo.datasets import read_class_names
+
+    if classes is not None:
+        names = Path(classes)
+        return read_class_names(names) if names.is_file() else classes.split(",")
+    if (Path(folder) / "classes.txt").is_file():
+        return read_class_names(Path(folder) / "classes.txt")
+    raise CommandError(
+        f"'{folder}' has images/ and labels/ but no classes.txt; pass --classes with the "
+        "class names (comma-separated, or a file with one per line)."
+    )
+
+
+def _load_annotated(args):
+    """Particles cut out of annotated micrographs (a YOLO folder), as training data."""
+    import numpy as np
+
+    from sklipo.datasets import load_annotated_micrographs
+
+    folder = Path(args.data)
+    classes = _yolo_class_names(folder, getattr(args, "classes", None))
+    bunch = load_annotated_micrographs(
+        folder / "images", folder / "labels", classes, pixel_size=args.pixel_size,
+        **_cutout_arguments(args),
+    )
+    X, y, names = bunch.data, bunch.target, bunch.target_names
+    heights, widths = bunch.boxes[:, 2] - bunch.boxes[:, 0], bunch.boxes[:, 3] - bunch.boxes[:, 1]
+    sides = np.sqrt(heights * widths)
+    # What 'sklipo predict --micrographs' searches for by default.
+    args.box_sides = [float(sides.min()), float(sides.max())] if len(sides) else None
+    counts = ", ".join(f"{name} {int((y == k).sum())}" for k, name in enumerate(names))
+    print(
+        f"Data: {len(X)} particles cut out of {len(np.unique(bunch.filenames))} annotated "
+        f"micrograph(s) in '{folder}' ({counts}); {int(bunch.mask_fallback.sum())} mask "
+        "fallback(s)"
+    )
+    return X, y, names
+
+
+def _wants_micrographs(args):
+    """Whether 'sklipo predict' gets whole micrographs rather than particle cut-outs."""
+    return args.micrographs or args.boxes is not None or _is_yolo_folder(args.data)
+
+
+def _predict_micrographs(args):
+    """Find, cut out and classify the particles of whole micrographs; CSV and overlays."""
+    from sklipo.deployment import load, load_card
+    from sklipo.detection import ParticleFinder, classify_micrographs, draw_overlay
+
+    card = load_card(args.model)
+    cutout = dict(card.get("cutout") or {})
+    given = _cutout_arguments(args)
+    if not cutout and not given:
+        raise CommandError(
+            f"The model card of '{args.model}' records no cut-out settings: the model was "
+            "trained on particle cut-outs, not on annotated micrographs. Pass "
+            "--surrounding/--polarity/--channel/--sigma as used for training (how the "
+            "training particles were cut out of their micrographs)."
+        )
+    cutout.update(given)
+    folder = Path(args.data)
+    images, labels = folder, None
+    if args.boxes is not None:
+        labels = Path(args.boxes)
+    elif _is_yolo_folder(folder):
+        images, labels = folder / "images", folder / "labels"
+    if not images.exists():
+        raise CommandError(f"'{images}' does not exist.")
+    estimator = load(args.model)
+    finder = None
+    if labels is None:
+        sides = (card.get("metadata") or {}).get("sklipo_train", {}).get("box_sides")
+        if args.diameter_range is not None:
+            low, high = args.diameter_range
+        elif sides:
+            low, high = 0.7 * sides[0], 1.3 * sides[1]
+        else:
+            low = high = None
+        # Unfitted: classify_micrographs fits it on the first micrograph.
+        finder = ParticleFinder(
+            diameter_range=None if low is None else (low, high),
+            pixel_size=args.pixel_size if args.diameter_range is not None else None,
+            threshold=args.threshold,
+        )
+    with limit_threads(args.threads):
+        result = classify_micrographs(
+            estimator, images, finder=finder, labels=labels,
+            min_confidence=args.min_confidence, cutout=cutout, pixel_size=args.pixel_size,
+        )
+    rows = [[_csv_value(row[key]) for key in result.columns] for row in result.rows]
+    out = None if args.out is None else _check_out(args.out, args.force)
+    if out is None:
+        _write_csv(sys.stdout, result.columns, rows)
+    else:
+        with open(out, "w", newline="", encoding="utf-8") as file:
+            _write_csv(file, result.columns, rows)
+    overlays = Path(args.overlays) if args.overlays else (
+        None if out is None else out.with_name(out.stem + "_overlays")
+    )
+    if overlays is not None:
+        from sklipo.datasets import read_image
+
+        overlays.mkdir(parents=True, exist_ok=True)
+        for m in result.micrographs:
+            image, _ = read_image(images / m.name if images.is_dir() else images)
+            draw_overlay(image, m.boxes, m.labels, classes=result.classes,
+                         path=overlays / f"{Path(m.name).stem}.png", title=m.name)
+    report = sys.stderr if out is None else sys.stdout
+    where = "" if out is None else f"; wrote {out}"
+    drawn = "" if overlays is None else f" and overlays in {overlays}"
+    print(f"Classified {len(rows)} particles in {len(result.micrographs)} micrograph(s)"
+          f"{where}{drawn}", file=report)
+    return 0
+
+
+def _csv_value(value):
+    return f"{value:.6f}" if isinstance(value, float) else value
+
+
+def _diameter_range(text):
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH (two numbers); got {text!r}"
+        ) from None
+    return low, high
+
+
+def _add_cutout_arguments(parser, *, training):
+    """How particles are cut out of micrographs: for 'train' on a YOLO folder, and 'predict'."""
+    if training:
+        defaults = {"surrounding": 10, "polarity": "auto", "channel": None, "sigma": 1.0}
+        note = " (default: auto; for a YOLO --data folder of annotated micrographs)"
+    else:
+        defaults = dict.fromkeys(_CUTOUT_OPTIONS)
+        note = " (default: as recorded in the model card at training)"
+    parser.add_argument(
+        "--surrounding", type=int, default=defaults["surrounding"],
+        help="pixels cut out around each box" + (" (default: 10)" if training else note),
+    )
+    parser.add_argument(
+        "--polarity", choices=["auto", "dark", "bright"], default=defaults["polarity"],
+        help="particles darker (TEM) or brighter (fluorescence) than the background, for "
+        "segmenting them" + note,
+    )
+    parser.add_argument(
+        "--channel", type=int, default=defaults["channel"],
+        help="segment on this channel" + (" (default: every channel)" if training else note),
+    )
+    parser.add_argument(
+        "--sigma", type=float, default=defaults["sigma"],
+        help="smoothing in px before segmenting" + (" (default: 1)" if training else note),
+    )
+    if training:
+        parser.add_argument(
+            "--classes",
+            help="class names of a YOLO --data folder, comma-separated or a file "
+            "(default: DATA/classes.txt)",
+        )
+
+
+def _add_micrograph_arguments(parser):
+    """'sklipo predict' on whole micrographs: finding the particles, overlays."""
+    parser.add_argument(
+        "--micrographs", action="store_true",
+        help="DIR holds whole micrographs: find the particles, cut them out as in training, "
+        "classify each (default when DIR has images/ and labels/ or --boxes is given)",
+    )
+    parser.add_argument(
+        "--boxes", metavar="LABELS",
+        help="a detector's YOLO label folder (class cx cy w h [confidence] per line) to "
+        "use instead of finding the particles",
+    )
+    parser.add_argument(
+        "--min-confidence", type=float, default=None,
+        help="drop detector boxes below this confidence (default: keep all)",
+    )
+    parser.add_argument(
+        "--diameter-range", type=_diameter_range, default=None, metavar="LOW,HIGH",
+        help="particle diameters to search, nm with --pixel-size, else px (default: the "
+        "training boxes' range, widened by 30%%)",
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=4.0,
+        help="how far particles stand out of the background, in noise units (default: 4)",
+    )
+    parser.add_argument(
+        "--overlays", metavar="DIR",
+        help="folder for one overlay PNG per micrograph (default: next to --out, "
+        "<out>_overlays/; none when printing)",
+    )
+
+
 # -- parser --------------------------------------------------------------------
 
 
@@ -334,10 +754,15 @@ def _add_data_arguments(parser):
         "--problem",
         choices=_PROBLEMS,
         default="lamellarity",
-        help="use the embedded synthetic liposomes of this problem (the default, lamellarity)",
+        help="use the embedded synthetic liposomes of this problem (the default without "
+        "--data: lamellarity)",
     )
     parser.add_argument(
-        "--n-samples", type=int, default=1000, help="synthetic particles (default: 1000)"
+        "--n-samples",
+        type=int,
+        default=1000,
+        help="synthetic particles (default: 1000; the study's full size is 14169 for "
+        "lamellarity, 24918 for encapsulation)",
     )
     parser.add_argument(
         "--balanced",
@@ -345,18 +770,50 @@ def _add_data_arguments(parser):
         help="synthetic classes in equal numbers (default: the study's imbalance)",
     )
     parser.add_argument(
-        "--no-masks", action="store_true", help="images have no mask files: use whole images"
+        "--no-masks",
+        action="store_true",
+        help="images have no mask files: use whole images (default: read <name>_mask files)",
     )
     parser.add_argument(
-        "--pixel-size", type=float, default=None, help="nm per pixel of every image"
+        "--pixel-size",
+        type=float,
+        default=None,
+        help="nm per pixel of every image (default: from the manifest or the file headers)",
     )
+
+
+def _add_run_arguments(parser, *, verbose=True):
+    """--threads, and --verbose for the commands that train networks."""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads per process for torch, BLAS and joblib's workers (default: what "
+        "torch picks, one per core); on a busy machine 1 can be fastest",
+    )
+    if verbose:
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="print skorch's table of losses for every epoch of every network "
+            "(default: a progress bar on a terminal, one line per step otherwise)",
+        )
 
 
 def _add_model_arguments(parser):
     parser.add_argument(
-        "--epochs", type=int, default=10, help="training epochs of the networks (default: 10)"
+        "--epochs",
+        type=int,
+        default=10,
+        help="training epochs of the networks (default: 10; the study's full runs: 30)",
     )
-    parser.add_argument("--size", type=int, default=28, help="network input size (default: 28)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=28,
+        help="network input size in pixels (default: 28, the study's LipNet-4 input)",
+    )
     parser.add_argument(
         "--input-mode",
         choices=["masked", "cropped", "surrounding"],
@@ -366,9 +823,14 @@ def _add_model_arguments(parser):
     parser.add_argument(
         "--probability",
         action="store_true",
-        help="let the SVM estimate probabilities (Platt scaling, 5x slower)",
+        help="let the SVM estimate probabilities (Platt scaling, 5x slower; default: off)",
     )
-    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the synthetic data, the folds and the networks (default: 0)",
+    )
 
 
 def _build_parser():
@@ -376,6 +838,7 @@ def _build_parser():
         prog="sklipo",
         description="Classify particles in electron-microscopy images.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     compare = commands.add_parser(
@@ -384,8 +847,9 @@ def _build_parser():
         help="cross-validate models side by side and write a report",
         description=_compare.__doc__
         + " Without --data it runs on the embedded synthetic liposomes; the defaults "
-        "take a few minutes on 2 cores. For the study's full-size run use e.g. "
-        "--n-samples 14169 --epochs 30 --size 64.",
+        "take a few minutes on 2 cores. For the study's full-size runs use "
+        "--synthetic lamellarity --n-samples 14169 or --synthetic encapsulation "
+        "--n-samples 24918, with --epochs 30 (inputs stay 28 pixels, as in the study).",
     )
     _add_data_arguments(compare)
     compare.add_argument(
@@ -395,21 +859,88 @@ def _build_parser():
         help=f"comma-separated, from {', '.join(_MODELS)} (default: lipnet4,svm)",
     )
     compare.add_argument("--cv", type=int, default=5, help="folds (default: 5)")
-    compare.add_argument("--out", metavar="DIR", help="write the report into this folder")
-    compare.add_argument("--force", action="store_true", help="write into an existing --out")
+    compare.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write the report into this folder (default: print the tables only)",
+    )
+    compare.add_argument(
+        "--force", action="store_true", help="write into an existing --out (default: refuse)"
+    )
     compare.add_argument("--n-jobs", type=int, default=None, help="parallel fits (default: 1)")
+    compare.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the fits on a Dask cluster: tcp://host:8786, or local:N for N local "
+        "single-threaded workers (needs sklipo[scale]; --n-jobs then defaults to all workers)",
+    )
     _add_model_arguments(compare)
+    _add_run_arguments(compare)
     compare.set_defaults(handler=_compare)
+
+    convert = commands.add_parser(
+        "convert",
+        help="convert a particle folder into a particle store",
+        description=_convert.__doc__,
+    )
+    convert.add_argument("source", help="folder of class folders, or a manifest (.csv)")
+    convert.add_argument("store", help="the store to write, e.g. particles.zarr")
+    convert.add_argument("--pixel-size", type=float, default=None, help="nm per pixel")
+    convert.add_argument("--no-masks", action="store_true", help="class folders without masks")
+    convert.add_argument("--force", action="store_true", help="replace an existing store")
+    convert.set_defaults(handler=_convert)
 
     train = commands.add_parser(
         "train", help="train one model and save it", description=_train.__doc__
     )
     _add_data_arguments(train)
-    train.add_argument("--model", choices=_MODELS, default="lipnet4")
-    train.add_argument("--out", metavar="FILE", required=True, help="model file (.joblib)")
-    train.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    train.add_argument(
+        "--model",
+        choices=_MODELS,
+        default="lipnet4",
+        help="the model to train, preprocessing included (default: lipnet4)",
+    )
+    train.add_argument(
+        "--out", metavar="FILE", required=True, help="model file to write (.joblib; required)"
+    )
+    train.add_argument(
+        "--force", action="store_true", help="overwrite an existing --out (default: refuse)"
+    )
     _add_model_arguments(train)
+    _add_cutout_arguments(train, training=True)
+    _add_run_arguments(train)
     train.set_defaults(handler=_train)
+
+    tune = commands.add_parser(
+        "tune", help="search the best recipe within a time budget", description=_tune.__doc__
+    )
+    _add_data_arguments(tune)
+    tune.add_argument(
+        "--budget",
+        type=_parse_budget,
+        default=_parse_budget("30m"),
+        help="wall-clock time of the search: seconds, or e.g. 30m, 2h (default: 30m)",
+    )
+    tune.add_argument(
+        "--families",
+        default="lipnet,lipnet_fcn,svm,ensemble",
+        help="comma-separated model families to try (default: all four)",
+    )
+    tune.add_argument("--cv", type=int, default=3, help="inner folds (default: 3)")
+    tune.add_argument(
+        "--out", metavar="FILE", required=True,
+        help="model file to write (.joblib), with its card and a .md report (required)",
+    )
+    tune.add_argument(
+        "--force", action="store_true", help="overwrite an existing --out (default: refuse)"
+    )
+    tune.add_argument(
+        "--random-state", type=int, default=0,
+        help="seed of the synthetic data, the search and the networks (default: 0)",
+    )
+    _add_run_arguments(tune)
+    tune.set_defaults(handler=_tune)
 
     predict = commands.add_parser(
         "predict",
@@ -422,12 +953,27 @@ def _build_parser():
     predict.add_argument(
         "data",
         metavar="DIR",
-        help="images (with <name>_mask masks), flat or in sub-folders, or a manifest.csv",
+        help="images (with <name>_mask masks), flat or in sub-folders, or a manifest.csv; "
+        "or whole micrographs (--micrographs, or a YOLO folder with images/ and labels/)",
     )
     predict.add_argument("--out", metavar="FILE", help="CSV to write (default: print)")
-    predict.add_argument("--force", action="store_true", help="overwrite an existing --out")
-    predict.add_argument("--no-masks", action="store_true", help="images have no masks")
-    predict.add_argument("--pixel-size", type=float, default=None, help="nm per pixel")
+    predict.add_argument(
+        "--force", action="store_true", help="overwrite an existing --out (default: refuse)"
+    )
+    predict.add_argument(
+        "--no-masks",
+        action="store_true",
+        help="images have no masks: use whole images (default: read <name>_mask files)",
+    )
+    predict.add_argument(
+        "--pixel-size",
+        type=float,
+        default=None,
+        help="nm per pixel (default: from the manifest or the file headers)",
+    )
+    _add_cutout_arguments(predict, training=False)
+    _add_micrograph_arguments(predict)
+    _add_run_arguments(predict, verbose=False)
     predict.set_defaults(handler=_predict)
 
     export = commands.add_parser(
@@ -454,7 +1000,7 @@ def _build_parser():
         "predicted class.",
     )
     inspect.add_argument("model", help="a LipNet model file written by 'sklipo train'")
-    inspect.add_argument("image", help="one particle image (PNG, TIFF or MRC)")
+    inspect.add_argument("image", help="one particle image (PNG, JPEG, BMP, TIFF or MRC)")
     inspect.add_argument("--out", metavar="DIR", required=True, help="folder for the plots")
     inspect.add_argument("--force", action="store_true", help="write into a non-empty --out")
     inspect.add_argument(
@@ -462,6 +1008,38 @@ def _build_parser():
     )
     inspect.add_argument("--pixel-size", type=float, default=None, help="nm per pixel")
     inspect.set_defaults(handler=_inspect)
+
+    masks = commands.add_parser(
+        "masks",
+        help="draw particles with their mask outlines in one grid, fallbacks in magenta",
+        description=_masks.__doc__
+        + " DATA is a YOLO folder (images/, labels/ and classes.txt, as annotation "
+        "tools export them): the particles are cut out and segmented as "
+        "sklipo.datasets.load_annotated_micrographs does; or a folder of "
+        "particle cut-outs that sklipo.datasets.load_particles reads.",
+    )
+    masks.add_argument("data", metavar="DATA", help="a YOLO folder or a particle folder")
+    masks.add_argument("--out", metavar="FILE", required=True, help="the PNG to write")
+    masks.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    masks.add_argument(
+        "--classes", help="class names, comma-separated or a file (default: DATA/classes.txt)"
+    )
+    masks.add_argument(
+        "--surrounding", type=int, default=10, help="pixels around each box (default: 10)"
+    )
+    masks.add_argument(
+        "--polarity",
+        choices=["auto", "dark", "bright"],
+        default="auto",
+        help="particles darker (TEM) or brighter (fluorescence) than the background",
+    )
+    masks.add_argument("--channel", type=int, default=None, help="segment on one channel")
+    masks.add_argument("--sigma", type=float, default=1.0, help="smoothing in px (default: 1)")
+    masks.add_argument(
+        "--max-particles", type=int, default=48, help="particles shown, fallbacks first"
+    )
+    masks.add_argument("--no-masks", action="store_true", help="particle folder without masks")
+    masks.set_defaults(handler=_masks)
     return parser
 
 
@@ -480,11 +1058,22 @@ def main(argv=None):
         is printed on standard error) or every fit failed.
     """
     args = _build_parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except (CommandError, ValueError, OSError) as exc:
-        print(f"sklipo {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+    with warnings.catch_warnings():
+        # one line per warning, e.g. a class too rare in the folds to be scored reliably
+        warnings.showwarning = _warning_printer(args.command)
+        try:
+            return args.handler(args)
+        except (CommandError, ValueError, OSError) as exc:
+            print(f"sklipo {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+
+
+def _warning_printer(command):
+    def show(message, category, filename, lineno, file=None, line=None):
+        kind = "" if category is UserWarning else f" ({category.__name__})"
+        print(f"sklipo {command}: warning{kind}: {message}", file=sys.stderr)
+
+    return show
 
 
 if __name__ == "__main__":

@@ -240,3 +240,197 @@ def test_cli_inspect_refuses_non_empty_out_and_non_lipnet(lipnet_file, model_fil
     assert (out / "deconvnet.png").exists() and (out / "old.png").exists()
     assert main(["inspect", str(model_file), str(image), "--out", str(tmp_path / "o2")]) == 1
     assert "the pipeline's last step is LogisticRegression" in capsys.readouterr().err
+
+
+def test_cli_compare_report_opens_with_verdict_and_holds_provenance(tmp_path, capsys):
+    """Check that the report starts with the verdict and its provenance agrees with results.json."""
+    import sklipo
+
+    out = tmp_path / "r"
+    args = ["compare", "--synthetic", "lamellarity", *TINY, "--models", "logistic,svm"]
+    assert main([*args, "--cv", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    data = json.loads((out / "results.json").read_text())
+    verdict, provenance = data["verdict"], data["provenance"]
+    lines = (out / "report.md").read_text().splitlines()
+    assert lines[:4] == ["# Model comparison", "", "## Verdict", ""]
+    assert lines[4] == verdict["text"] and f"Verdict: {verdict['text']}" in printed
+    means = {m: data["models"][m]["scores"]["balanced_accuracy"]["mean"] for m in data["models"]}
+    assert verdict["best"]["balanced_accuracy"] == max(means, key=means.get)
+    assert verdict["text"].startswith(f"{verdict['best']['balanced_accuracy']} is the best model")
+    assert "at the 0.05 level" in verdict["text"].lower()
+    p_value = verdict["tests"]["f1_macro"]["p_value"]
+    assert f"p = {p_value:.3f}" in verdict["text"]
+    pairs = [t for t in data["paired_tests"] if t["metric"] == "f1_macro"]
+    assert [(t["model_a"], t["model_b"]) for t in pairs] == [("logistic", "svm")]
+    assert provenance["data"]["description"].startswith("synthetic lamellarity liposomes")
+    assert provenance["data"]["class_counts"] == {
+        "unilamellar": 15, "multilamellar": 15, "uncertain": 15
+    }
+    assert provenance["folds"]["n_folds"] == 3 and provenance["seeds"]["folds"] == 0
+    assert provenance["versions"]["sklipo"] == sklipo.__version__
+    assert {"scikit-learn", "python"} <= set(provenance["versions"])
+    assert provenance["wall_time"] > 0 and set(provenance["models"]) == {"logistic", "svm"}
+    assert provenance["models"]["logistic"]["params"]["clf__C"] == 0.01
+    report = "\n".join(lines)
+    counts = "unilamellar 15, multilamellar 15, uncertain 15"
+    assert f"- Data: {provenance['data']['description']}; 45 samples ({counts})" in report
+    assert f"sklipo {sklipo.__version__}" in report and "wall time" in report
+    assert f"- Model svm: `{provenance['models']['svm']['estimator']}`" in report
+    assert "## Provenance" in (out / "report.html").read_text().replace("<h2>", "## ")
+
+
+def test_cli_compare_without_out_says_nothing_was_written(tmp_path, monkeypatch, capsys):
+    """Check that compare without --out says that it wrote no report, and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", *TINY, "--models", "logistic", "--cv", "2"]) == 0
+    assert "No report written: pass --out DIR" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_compare_warns_about_a_class_with_one_test_particle_per_fold(tmp_path, capsys):
+    """Check that a class with 1 test particle per fold is flagged on stderr and in the report."""
+    # 510 particles at the study's proportions hold 3 uncertain ones: 1 per fold
+    out = tmp_path / "r"
+    args = ["compare", "--n-samples", "510", "--models", "logistic", "--cv", "3"]
+    assert main([*args, "--size", "16", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "sklipo compare: warning: Class 'uncertain' has only 1 test sample per fold "
+        "(fewer than 10)" in captured.err
+    )
+    assert "multilamellar" not in captured.err
+    assert "uncertain *" in captured.out and "unilamellar *" not in captured.out
+    report = (out / "report.md").read_text()
+    assert "## Unreliable classes" in report and "| uncertain * |" in report
+    assert "- uncertain: 1 test sample per fold; over folds: logistic TPR" in report
+    data = json.loads((out / "results.json").read_text())
+    assert [c["class"] for c in data["unreliable_classes"]] == ["uncertain"]
+    assert data["unreliable_classes"][0]["support"] == [1, 1, 1]
+
+
+def test_cli_train_prints_plain_progress_lines_off_a_terminal(tmp_path, capsys):
+    """Check that train, not on a terminal, prints one progress line per epoch."""
+    path = tmp_path / "lipnet.joblib"
+    args = ["train", *TINY, "--model", "lipnet1", "--epochs", "2", "--size", "16", "--threads", "1"]
+    assert main([*args, "--out", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [line for line in lines if line.startswith("[train] epoch")]
+    assert len(epochs) == 2
+    assert epochs[0].startswith("[train] epoch 1/2: train_loss ")
+    assert "elapsed, about" in epochs[0] and epochs[1].startswith("[train] epoch 2/2")
+    assert "\r" not in "".join(lines)
+    assert joblib.load(path).named_steps["net"].verbose == 0
+
+
+def test_cli_train_verbose_prints_skorchs_table(tmp_path, capsys):
+    """Check that --verbose shows skorch's per-epoch table instead of progress lines."""
+    path = tmp_path / "lipnet.joblib"
+    args = ["train", *TINY, "--model", "lipnet1", "--epochs", "1", "--size", "16", "--verbose"]
+    assert main([*args, "--out", str(path)]) == 0
+    printed = capsys.readouterr().out
+    assert "train_loss" in printed and "[train] epoch" not in printed
+    assert "epoch" in printed.split("train_loss")[0]
+
+
+def test_cli_predict_progress_goes_to_stderr_when_csv_goes_to_stdout(
+    model_file, particle_dir, capsys
+):
+    """Check that predict reports its progress without mixing it into the CSV."""
+    assert main(["predict", str(model_file), str(particle_dir), "--threads", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("id,label,") and "[predict]" not in captured.out
+    assert "[predict] particles 9/9" in captured.err
+
+
+def test_cli_version(capsys):
+    """Check that --version prints the package version."""
+    import sklipo
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sklipo {sklipo.__version__}"
+
+
+@pytest.mark.parametrize("command", ["compare", "train", "predict", "export"])
+def test_cli_every_flag_has_help_and_states_its_default(command):
+    """Check that every option has help text, and that help names any default."""
+    from sklipo.cli import _build_parser
+
+    parser = _build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for action in subparsers.choices[command]._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        assert action.help, f"{command} {action.option_strings[0]} has no help"
+        if action.default not in (None, False) and action.required is False:
+            assert "default" in action.help, f"{command} {action.option_strings[0]}"
+
+
+def test_cli_compare_svm_with_threads_does_not_import_torch(tmp_path):
+    """Check that an SVM-only compare, --threads included, never imports torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sklipo.cli import main; "
+        "status = main(['compare', '--balanced', '--n-samples', '45', '--models', 'svm', "
+        "'--cv', '2', '--threads', '1']); "
+        "print('torch imported:', 'torch' in sys.modules); sys.exit(status)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "torch imported: False" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def micrograph_dirs(tmp_path_factory):
+    """Annotated micrographs (a YOLO folder) and unannotated ones (a flat folder)."""
+    from sklipo.datasets import make_micrographs, write_yolo
+
+    root = tmp_path_factory.mktemp("micrographs")
+    data = make_micrographs("fluorescence", 4, shape=(160, 160), n_particles=(5, 7),
+                            weights=[1, 1, 1], random_state=0)
+    train = write_yolo(root / "train", data.images[:3], data.labels[:3], data.target_names,
+                       image_format="tif")
+    new = write_yolo(root / "new", data.images[3:], data.labels[3:], data.target_names,
+                     image_format="tif")
+    return train, new
+
+
+def test_cli_train_on_micrographs_records_cutout_and_predict_finds_particles(
+    micrograph_dirs, tmp_path, capsys
+):
+    """Check train on a YOLO folder records the cut-out; predict --micrographs reuses it."""
+    train, new = micrograph_dirs
+    model = tmp_path / "m.joblib"
+    assert main(["train", "--data", str(train), "--model", "logistic", "--surrounding", "6",
+                 "--out", str(model)]) == 0
+    card = load_card(model)
+    assert card["cutout"]["surrounding"] == 6 and card["cutout"]["polarity"] == "auto"
+    assert card["metadata"]["sklipo_train"]["box_sides"][0] > 0
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model), str(new / "images"), "--micrographs",
+                 "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert rows and rows[0]["micrograph"] == "micrograph-000.tif"
+    assert {"top", "left", "bottom", "right", "score", "label", "p_full"} <= set(rows[0])
+    assert (tmp_path / "pred_overlays" / "micrograph-000.png").stat().st_size > 0
+    # A YOLO folder: its labels (a detector's boxes) replace the finder.
+    assert main(["predict", str(model), str(new), "--out", str(tmp_path / "boxes.csv")]) == 0
+    rows = list(csv.DictReader((tmp_path / "boxes.csv").open()))
+    assert len(rows) == len((new / "labels" / "micrograph-000.txt").read_text().splitlines())
+
+
+def test_cli_predict_micrographs_without_cutout_says_what_to_pass(
+    model_file, micrograph_dirs, capsys
+):
+    """Check that a model trained on cut-outs asks for the cut-out settings."""
+    _, new = micrograph_dirs
+    assert main(["predict", str(model_file), str(new / "images"), "--micrographs"]) == 1
+    assert "--surrounding/--polarity/--channel/--sigma as used for training" in (
+        capsys.readouterr().err
+    )

@@ -38,3 +38,14 @@ def test_inspection_example_runs_at_smoke_size(tmp_path, monkeypatch, capsys):
     assert "LipNet-4 trained on 27 particles, tested on 9" in capsys.readouterr().out
     for name in ["fig_kernels.png", "fig_feature_maps.png", "fig_attribution.png"]:
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_detection_example_runs_at_smoke_size(tmp_path, monkeypatch, capsys):
+    """Check that the detection example reports detection F1 and writes an overlay."""
+    script = "plot_detection.py"
+    monkeypatch.setattr(sys, "argv", [script, "--smoke", "--plot", str(tmp_path / "fig.png")])
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "detection F1" in out and "true boxes" in out
+    assert (tmp_path / "fig_overlay.png").stat().st_size > 0

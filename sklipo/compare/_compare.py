@@ -14,6 +14,9 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 
+from sklipo._progress import Progress
+from sklipo._threads import WithThreads, parallel_jobs, worker_threads
+from sklipo.compare._provenance import collect_provenance
 from sklipo.compare._result import ComparisonResult, _balanced_accuracy
 from sklipo.metrics import check_target_names
 
@@ -83,6 +86,8 @@ def compare(
     n_jobs=None,
     verbose=0,
     random_state=0,
+    min_test_support=10,
+    data_description=None,
 ):
     """Cross-validate several classifiers on the same folds and collect per-class results.
 
@@ -91,7 +96,9 @@ def compare(
     pair runs through :func:`~sklearn.model_selection.cross_validate`, whose
     scorer keeps the fold's confusion matrix (from which all per-class
     metrics follow, see :func:`~sklipo.metrics.per_class_metrics`) and
-    predict time. A model that raises on a fold is recorded with its error
+    predict time. The fits run fold by fold (every model on fold 1, then
+    on fold 2, ...), so an interrupted run holds paired folds. A model that
+    raises on a fold is recorded with its error
     and warned about (:class:`~sklearn.exceptions.FitFailedWarning`); that
     fold of that model is left out of the means, and everything else carries
     on. Interrupting the run (Ctrl-C) returns the folds finished so far, with
@@ -125,16 +132,28 @@ def compare(
         Number of (model, fold) fits run in parallel; None means 1. Networks
         use several threads each: on a small machine keep it at 1.
     verbose : int, default=0
-        Print one line per finished fold when positive, with its balanced
-        accuracy (as in :meth:`ComparisonResult.fold_scores`).
+        When positive, report each finished (model, fold) fit with its
+        balanced accuracy (as in :meth:`ComparisonResult.fold_scores`), the
+        time elapsed and, from the first fit on, an estimate of the time
+        left: a progress bar with these lines above it on a terminal, plain
+        lines on standard output otherwise.
     random_state : int, RandomState instance or None, default=0
         Shuffles the folds when `cv` is an int.
+    min_test_support : int, default=10
+        A class with fewer test samples than this in some fold is warned
+        about, and flagged in the table and report: its per-class scores
+        vary with one or two samples and are unreliable.
+    data_description : str, default=None
+        Where the data came from (a folder, a data set and its settings),
+        recorded in the report's provenance with the class counts.
 
     Returns
     -------
     result : ComparisonResult
         The per-fold confusion matrices, times, status and errors, with
-        tables, plots, a paired test and a report writer.
+        tables, plots, a paired test, a verdict and a report writer; its
+        ``provenance`` records data, folds, models, seeds, versions, machine
+        and wall time.
 
     Warns
     -----
@@ -142,7 +161,8 @@ def compare(
         For each fold on which a model raised, naming model, fold and error.
     UserWarning
         For each class absent from some test folds (balanced accuracy leaves
-        it out of those folds), and when interrupted.
+        it out of those folds), each class with fewer than
+        `min_test_support` test samples in a fold, and when interrupted.
 
     See Also
     --------
@@ -166,6 +186,7 @@ def compare(
     3
     """
     _check_models(models)
+    start = time.perf_counter()
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D; got shape {y.shape}.")
@@ -177,16 +198,27 @@ def compare(
         cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     splits = list(check_cv(cv, y, classifier=True).split(np.zeros(len(y)), y))
     _warn_absent_classes(y, splits, labels, names)
-    tasks = [(name, k) for name in models for k in range(len(splits))]
-    outcomes = {}
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_run_fold)(models[name], X, y, splits[k], labels) for name, k in tasks
+    _warn_small_classes(y, splits, labels, names, min_test_support)
+    provenance = collect_provenance(
+        models, y, labels, names, splits, cv, random_state, data_description
     )
+    # fold by fold: an interruption leaves every model on the same folds, and
+    # the time left is estimated from all models once the first fold is done
+    tasks = [(name, k) for k in range(len(splits)) for name in models]
+    outcomes = {}
+    # k workers get cores/k torch and BLAS threads each: k workers of all
+    # threads each wait on each other and throughput collapses
+    n_workers = parallel_jobs(n_jobs)
+    run_fold = _run_fold if n_workers == 1 else WithThreads(_run_fold, worker_threads(n_workers))
+    results = Parallel(n_jobs=n_workers, return_as="generator")(
+        delayed(run_fold)(models[name], X, y, splits[k], labels) for name, k in tasks
+    )
+    progress = Progress(len(tasks), "[compare] fit") if verbose > 0 else None
     try:
         for (name, k), outcome in zip(tasks, results):
             outcomes[name, k] = outcome
-            if verbose > 0:
-                _print_fold(name, k, len(splits), outcome)
+            if progress is not None:
+                progress.update(_fold_line(name, k, len(splits), outcome))
             if "error" in outcome:
                 warnings.warn(
                     f"Model {name!r} failed on fold {k + 1} of {len(splits)}; the fold is "
@@ -201,7 +233,20 @@ def compare(
             UserWarning,
             stacklevel=2,
         )
-    return _assemble(outcomes, list(models), labels, names, splits, zero_division)
+    finally:
+        if progress is not None:
+            progress.close()
+    provenance["wall_time"] = time.perf_counter() - start
+    return _assemble(
+        outcomes,
+        list(models),
+        labels,
+        names,
+        splits,
+        zero_division,
+        min_test_support=min_test_support,
+        provenance=provenance,
+    )
 
 
 def _warn_absent_classes(y, splits, labels, names):
@@ -217,7 +262,38 @@ def _warn_absent_classes(y, splits, labels, names):
             )
 
 
-def _assemble(outcomes, model_names, labels, class_names, splits, zero_division):
+def _warn_small_classes(y, splits, labels, names, min_test_support):
+    """Warn about each class with fewer than `min_test_support` test samples in a fold."""
+    for label, name in zip(labels, names):
+        counts = np.array([np.sum(y[test] == label) for _, test in splits])
+        present = counts[counts > 0]
+        if present.size and present.min() < min_test_support:
+            spread = (
+                f"{present.min()}" if present.min() == present.max()
+                else f"{present.min()} to {present.max()}"
+            )
+            samples = "sample" if present.max() == 1 else "samples"
+            warnings.warn(
+                f"Class '{name}' has only {spread} test {samples} per fold (fewer than "
+                f"{min_test_support}): its per-class scores change by a large step with "
+                "each sample and are unreliable; read their spread over folds, not "
+                "only the mean.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
+def _assemble(
+    outcomes,
+    model_names,
+    labels,
+    class_names,
+    splits,
+    zero_division,
+    *,
+    min_test_support=10,
+    provenance=None,
+):
     """A ComparisonResult from the outcome of each (model, fold) fit that finished."""
     n_models, n_folds, n_classes = len(model_names), len(splits), len(labels)
     matrices = np.full((n_models, n_folds, n_classes, n_classes), np.nan)
@@ -247,14 +323,16 @@ def _assemble(outcomes, model_names, labels, class_names, splits, zero_division)
         [test for _, test in splits],
         sum(len(test) for _, test in splits),
         zero_division,
+        min_test_support=min_test_support,
+        provenance=provenance,
     )
 
 
-def _print_fold(name, k, n_folds, outcome):
+def _fold_line(name, k, n_folds, outcome):
+    """One progress line: the fit's balanced accuracy and fit time, or its error."""
     if "error" in outcome:
-        print(f"[compare] {name} fold {k + 1}/{n_folds}: FAILED, {outcome['error']}")
-        return
-    print(
-        f"[compare] {name} fold {k + 1}/{n_folds}: balanced accuracy "
+        return f"{name} fold {k + 1}/{n_folds}: FAILED, {outcome['error']}"
+    return (
+        f"{name} fold {k + 1}/{n_folds}: balanced accuracy "
         f"{_balanced_accuracy(outcome['matrix']):.3f}, fit {outcome['fit_time']:.1f} s"
     )

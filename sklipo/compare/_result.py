@@ -2,6 +2,8 @@
 
 # License: BSD 3 clause
 
+from itertools import combinations
+
 import numpy as np
 
 from sklipo.compare import _report
@@ -75,6 +77,12 @@ class ComparisonResult:
         Number of samples cross-validated.
     zero_division : float, default=0.0
         Value of a metric with a zero denominator.
+    min_test_support : int, default=10
+        A class with fewer test samples than this in some fold (or absent
+        from one) is flagged as unreliable, see :meth:`unreliable_classes`.
+    provenance : dict, default=None
+        Where the comparison came from (data, folds, models, seeds,
+        versions, machine, wall time), as :func:`compare` records it.
 
     Attributes
     ----------
@@ -95,6 +103,9 @@ class ComparisonResult:
         test_indices,
         n_samples,
         zero_division=0.0,
+        *,
+        min_test_support=10,
+        provenance=None,
     ):
         self.model_names = list(model_names)
         self.labels = np.asarray(labels)
@@ -107,6 +118,8 @@ class ComparisonResult:
         self.test_indices = [np.asarray(test) for test in test_indices]
         self.n_samples = int(n_samples)
         self.zero_division = zero_division
+        self.min_test_support = min_test_support
+        self.provenance = provenance
         self.n_folds = len(self.test_indices)
 
     # -- numbers ---------------------------------------------------------------
@@ -241,7 +254,7 @@ class ComparisonResult:
         if metric in _SUMMARIES:
             return self.fold_scores(metric)
         name, _, class_name = metric.partition("_")
-        safe = ["".join(c if c.isalnum() or c == "_" else "_" for c in n) for n in self.class_names]
+        safe = _report.safe_class_names(self.class_names)
         if name not in METRICS or class_name not in safe:
             raise ValueError(
                 f"Unknown metric {metric!r}: expected f1_macro, balanced_accuracy or "
@@ -249,6 +262,108 @@ class ComparisonResult:
                 f"in {', '.join(safe)}."
             )
         return self.fold_scores(name)[:, :, safe.index(class_name)]
+
+    def test_support(self):
+        """Number of test samples of each class in each fold.
+
+        Returns
+        -------
+        support : ndarray of shape (n_folds, n_classes)
+            Counts from the confusion matrices; NaN for a fold on which no
+            model ran.
+        """
+        rows = self.confusion_matrices.sum(axis=-1)
+        support = np.full((self.n_folds, len(self.labels)), np.nan)
+        for k in range(self.n_folds):
+            ran = np.flatnonzero(self.status[:, k] == "ok")
+            if ran.size:
+                support[k] = rows[ran[0], k]
+        return support
+
+    def unreliable_classes(self):
+        """The classes too rare in the test folds for their per-class scores to mean much.
+
+        A class is unreliable when it has fewer than ``min_test_support``
+        test samples in some fold, or none: one sample more or less right
+        moves its TPR and F1 by a large step, so its numbers are noise
+        around the truth. Read their spread (the range over folds), not only
+        the mean.
+
+        Returns
+        -------
+        classes : list of dict
+            One per unreliable class: ``"class"`` (its name),
+            ``"support"`` (its test samples in each fold that ran),
+            ``"absent_folds"`` (0-based folds without it) and ``"ranges"``,
+            per model the ``[min, max]`` over folds of its TPR and F1.
+        """
+        support = self.test_support()
+        ran = ~np.isnan(support).all(axis=1)
+        tpr, f1 = self.fold_scores("tpr"), self.fold_scores("f1")
+        classes = []
+        for c, name in enumerate(self.class_names):
+            counts = support[ran, c]
+            if not counts.size or counts.min() >= self.min_test_support:
+                continue
+            ranges = {}
+            for m, model in enumerate(self.model_names):
+                if (self.status[m] == "ok").any():
+                    ranges[model] = {
+                        metric: [float(np.nanmin(s[m, :, c])), float(np.nanmax(s[m, :, c]))]
+                        for metric, s in (("tpr", tpr), ("f1", f1))
+                    }
+            classes.append(
+                {
+                    "class": str(name),
+                    "support": counts.astype(int).tolist(),
+                    "absent_folds": [int(k) for k in np.flatnonzero(ran & (support[:, c] == 0))],
+                    "ranges": ranges,
+                }
+            )
+        return classes
+
+    def verdict(self, *, alpha=0.05):
+        """Which model is best, by how much, and whether the difference is significant.
+
+        The best model on balanced accuracy is compared with the runner-up
+        (the best on macro F1 if that is another model, else the second on
+        balanced accuracy) by :meth:`paired_test` on balanced accuracy, macro
+        F1 and each class's F1.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The significance level of the paired tests (not corrected for
+            testing several metrics and classes).
+
+        Returns
+        -------
+        verdict : dict
+            ``"text"`` (the paragraph that opens the report), ``"alpha"``,
+            ``"best"`` (per summary metric, the best model), ``"runner_up"``,
+            ``"tests"`` (the paired tests of best against runner-up: per
+            summary metric and ``"f1_per_class"``) and ``"ranking"``
+            (models by mean balanced accuracy, best first).
+        """
+        return _report.verdict(self, alpha=alpha)
+
+    def paired_tests(self):
+        """Paired tests of every pair of models on every summary and per-class F1.
+
+        Returns
+        -------
+        tests : list of dict
+            One per (pair, metric): ``"model_a"``, ``"model_b"``,
+            ``"metric"`` (``"balanced_accuracy"``, ``"f1_macro"`` or
+            ``"f1_<class>"``) and the fields of :meth:`paired_test`.
+        """
+        classes = _report.safe_class_names(self.class_names)
+        metrics = [*_SUMMARIES, *[f"f1_{name}" for name in classes]]
+        return [
+            {"model_a": a, "model_b": b, "metric": metric, **self.paired_test(a, b, metric=metric)}
+            for a, b in combinations(self.model_names, 2)
+            for metric in metrics
+        ]
 
     # -- data --------------------------------------------------------------------
 
@@ -291,7 +406,10 @@ class ComparisonResult:
             confusion matrices, times, fold-wise and mean/std scores of
             every metric; NaN (folds that did not run) as None. ``"errors"``
             lists the failed folds, ``"not_run"`` those an interruption
-            left out.
+            left out, ``"verdict"`` is :meth:`verdict`, ``"paired_tests"``
+            :meth:`paired_tests`, ``"unreliable_classes"``
+            :meth:`unreliable_classes` and ``"provenance"`` the data,
+            folds, models, seeds, versions, machine and wall time.
         """
         models = {}
         for m, name in enumerate(self.model_names):
@@ -326,6 +444,11 @@ class ComparisonResult:
                 "models": models,
                 "errors": self.errors,
                 "not_run": self.not_run(),
+                "verdict": self.verdict(),
+                "paired_tests": self.paired_tests(),
+                "min_test_support": self.min_test_support,
+                "unreliable_classes": self.unreliable_classes(),
+                "provenance": self.provenance,
             }
         )
 
@@ -359,7 +482,8 @@ class ComparisonResult:
         table : str
             Plain text: one block per model (its classes, their metrics and
             mean test support per fold, then balanced accuracy and macro F1),
-            then the failures and the folds not run.
+            then the unreliable classes (marked ``*``), the failures and the
+            folds not run.
         """
         return _report.text_table(self, metrics, digits)
 
@@ -403,8 +527,9 @@ class ComparisonResult:
     def save(self, directory, *, overwrite=False):
         """Write the report: Markdown, HTML, plots and a JSON of every number.
 
-        Writes ``report.md`` and ``report.html`` (the tables, the paired
-        tests and the plots), ``f1.png`` (per-class F1 by model),
+        Writes ``report.md`` and ``report.html`` (the verdict, the tables,
+        the paired tests, the unreliable classes, the plots and the
+        provenance), ``f1.png`` (per-class F1 by model),
         ``confusion.png`` (row-normalised fold-averaged confusion matrices)
         and ``results.json`` (:meth:`to_dict`).
 

@@ -102,17 +102,20 @@ def test_compare_keeps_results_when_a_model_fails_on_one_fold():
 def test_compare_interrupted_returns_finished_folds():
     """Check that Ctrl-C keeps the folds that finished and marks the rest not run."""
     models = {"good": LogisticRegression(max_iter=1000), "stops": FailOnFold(KeyboardInterrupt)}
-    # Unshuffled folds: sample 0 is tested in fold 1, so the model stops in fold 2.
-    with pytest.warns(UserWarning, match="Interrupted: returning the 4 of 6 fits"):
+    # Unshuffled folds: sample 0 is tested in fold 1, so the model stops in fold 2;
+    # the fits run fold by fold, so "good" has finished folds 1 and 2 by then.
+    with pytest.warns(UserWarning, match="Interrupted: returning the 3 of 6 fits"):
         result = compare(models, X, Y, cv=KFold(3))
-    assert (result.status[0] == "ok").all()
+    assert result.status[0].tolist() == ["ok", "ok", "not run"]
     assert result.status[1].tolist() == ["ok", "not run", "not run"]
     assert result.errors == []
-    assert result.not_run() == [{"model": "stops", "fold": 1}, {"model": "stops", "fold": 2}]
+    assert result.not_run() == [
+        {"model": "good", "fold": 2}, {"model": "stops", "fold": 1}, {"model": "stops", "fold": 2}
+    ]
     assert np.isnan(result.fold_scores("f1")[1, 1:]).all()
     assert not np.isnan(result.fold_scores("f1")[:, 0]).any()
-    assert "Not run (interrupted): stops fold 2, stops fold 3." in result.table()
-    assert "1 of 3 folds ran" in result.table()
+    assert "Not run (interrupted): good fold 3, stops fold 2, stops fold 3." in result.table()
+    assert "1 of 3 folds ran" in result.table() and "2 of 3 folds ran" in result.table()
     assert result.to_dict()["models"]["stops"]["status"] == ["ok", "not run", "not run"]
 
 
@@ -208,3 +211,90 @@ def test_compare_bad_data():
         compare({"d": DummyClassifier()}, X, Y[:10])
     with pytest.raises(ValueError, match="target_names must hold one name per class"):
         compare({"d": DummyClassifier()}, X, Y, target_names=["a"])
+
+
+def test_compare_warns_about_a_class_with_one_test_sample_per_fold():
+    """Check the warning and the report's note for a class with 1 test sample per fold."""
+    y = np.where(Y == 2, 1, Y)
+    y[[0, 100, 200]] = 2  # one sample of class 2 in each unshuffled fold
+    with pytest.warns(UserWarning, match="Class 'empty' has only 1 test sample per fold") as record:
+        result = compare({"d": DummyClassifier()}, X, y, cv=KFold(3), target_names=NAMES)
+    assert not any("'full'" in str(w.message) or "'uncertain'" in str(w.message) for w in record)
+    assert [c["class"] for c in result.unreliable_classes()] == ["empty"]
+    assert result.unreliable_classes()[0]["support"] == [1, 1, 1]
+    table = result.table()
+    assert "empty *" in table and "full *" not in table
+    assert "empty: 1 test sample per fold; over folds: d TPR 0.00 to 0.00" in table
+    assert result.verdict()["text"].endswith(
+        "The numbers of empty rest on fewer than 10 test samples per fold and are unreliable."
+    )
+
+
+def test_compare_min_test_support_sets_the_threshold():
+    """Check that min_test_support decides which classes are flagged."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = compare({"d": DummyClassifier()}, X, Y, cv=3, min_test_support=5)
+    assert result.unreliable_classes() == []
+    with pytest.warns(UserWarning, match="Class '0' has only .* \\(fewer than 1000\\)"):
+        result = compare({"d": DummyClassifier()}, X, Y, cv=3, min_test_support=1000)
+    assert len(result.unreliable_classes()) == 3
+
+
+def test_compare_records_provenance():
+    """Check the data, folds, models, seeds, versions and wall time compare records."""
+    import sklearn
+
+    models = {
+        "logistic": LogisticRegression(C=0.5, max_iter=1000),
+        "tree": DecisionTreeClassifier(random_state=3),
+    }
+    result = compare(models, X, Y, cv=3, target_names=NAMES, data_description="make_classification")
+    provenance = result.provenance
+    assert provenance["data"] == {
+        "description": "make_classification",
+        "n_samples": 300,
+        "class_counts": {name: int(np.sum(Y == k)) for k, name in enumerate(NAMES)},
+    }
+    assert provenance["folds"]["n_folds"] == 3
+    assert provenance["folds"]["splitter"].startswith("StratifiedKFold(n_splits=3")
+    assert provenance["folds"]["test_sizes"] == [len(t) for t in result.test_indices]
+    estimator = provenance["models"]["logistic"]["estimator"]
+    assert estimator == "LogisticRegression(C=0.5, max_iter=1000)"
+    assert provenance["models"]["logistic"]["params"]["C"] == 0.5
+    assert provenance["seeds"] == {
+        "folds": 0, "logistic": {"random_state": None}, "tree": {"random_state": 3}
+    }
+    assert provenance["versions"]["scikit-learn"] == sklearn.__version__
+    assert provenance["wall_time"] > 0 and provenance["machine"]["cpu_count"] >= 1
+    assert result.to_dict()["provenance"] == provenance
+    assert "of make_classification" in result.table().splitlines()[0]
+
+
+def test_compare_verbose_estimates_the_time_left(capsys):
+    """Check that, off a terminal, each fit prints a line, with the time left after the first."""
+    compare({"a": DummyClassifier(), "b": DummyClassifier()}, X, Y, cv=2, verbose=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"[compare] fit {k}/4" for k in range(1, 5)]
+    assert lines[0].startswith("[compare] fit 1/4: a fold 1/2: balanced accuracy")
+    assert lines[1].startswith("[compare] fit 2/4: b fold 1/2")
+    assert all("left)" in line for line in lines[:3]) and "left" not in lines[3]
+
+
+def test_compare_verdict_names_the_best_model_and_the_test():
+    """Check the verdict against the mean scores and the paired tests."""
+    models = {"dummy": DummyClassifier(), "logistic": LogisticRegression(max_iter=1000)}
+    result = compare(models, X, Y, cv=5, target_names=NAMES)
+    verdict = result.verdict(alpha=0.01)
+    assert verdict["best"] == {"balanced_accuracy": "logistic", "f1_macro": "logistic"}
+    assert verdict["runner_up"] == "dummy" and verdict["alpha"] == 0.01
+    test = result.paired_test("logistic", "dummy", metric="balanced_accuracy")
+    assert verdict["tests"]["balanced_accuracy"] == test
+    difference = result.mean_scores("balanced_accuracy") @ [-1, 1]
+    assert verdict["text"].startswith("logistic is the best model on both balanced accuracy")
+    assert f"{difference:+.3f}" in verdict["text"] and "At the 0.01 level" in verdict["text"]
+    word = "significant" if test.p_value < 0.01 else "not significant"
+    expected = f"balanced accuracy {word} (p = {test.p_value:.3f}; logistic better on"
+    assert expected in verdict["text"]
+    assert set(verdict["tests"]["f1_per_class"]) == set(NAMES)
+    assert compare({"d": DummyClassifier()}, X, Y, cv=2).verdict()["text"].startswith("Only d ran")

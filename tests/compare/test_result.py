@@ -107,7 +107,8 @@ def test_result_markdown_and_html_show_the_same_rows(tmp_path):
     markdown = (out / "report.md").read_text()
     page = (out / "report.html").read_text()
     rows = [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) == 2 * (1 + 3) + 2
+    # two models' tables, then the paired tests: a header and two metrics for one pair
+    assert len(rows) == 2 * (1 + 3) + 1 + 2
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split(" | ")]
         tag = "th" if cells[0] in ("class", "models") else "td"
