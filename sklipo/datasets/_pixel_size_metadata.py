@@ -37,10 +37,8 @@ _MAX_CALIBRATED_NM = 1e3
 # Nanometres per OME length unit (the schema's default unit is the micrometre).
 _OME_UNITS = {
     "pm": 1e-3,
-    "\u00c5": 0.1,
-    "\u212b": 0.1,
-    "Å": 0.1,
-    "Å": 0.1,
+    "\u00c5": 0.1,  # Å, Latin capital A with ring
+    "\u212b": 0.1,  # Å, the angstrom sign
     "nm": 1.0,
     "µm": 1e3,
     "μm": 1e3,

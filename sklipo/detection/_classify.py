@@ -22,7 +22,7 @@ from sklipo.datasets._yolo_labels import (
     _pixel_boxes,
     _read_boxes,
 )
-from sklipo.detection._find import _check_micrograph
+from sklipo.detection._contrast import _check_micrograph
 from sklipo.detection._finder import ParticleFinder
 
 __all__ = ["CUTOUT_PARAMETERS", "classify_micrographs", "cut_particles", "draw_overlay"]

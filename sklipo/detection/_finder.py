@@ -10,15 +10,13 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklipo.detection._find import (
-    _check_diameter_range,
+from sklipo.detection._contrast import (
+    _BACKGROUND_WINDOW,
     _check_micrograph,
     _contrast_planes,
-    _find,
     _planes,
-    _BACKGROUND_WINDOW,
-    _SIZE_TOLERANCE,
 )
+from sklipo.detection._find import _SIZE_TOLERANCE, _check_diameter_range, _find
 from sklipo.metrics import detection_scores
 from sklipo.utils import check_boxes
 
