@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import Bunch
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from sklipo.datasets import load_annotated_micrographs, read_image
