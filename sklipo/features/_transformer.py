@@ -5,12 +5,13 @@
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sklipo._particles import as_particle_set
+from sklipo._threads import WithThreads, parallel_jobs, worker_threads
 from sklipo.features._functions import (
     EDGE_RANGE_NM,
     FEATURES,
@@ -209,12 +210,15 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
             "edge_range_nm": tuple(self.edge_range_nm),
             "histogram_range": tuple(self.histogram_range),
         }
-        n_jobs = effective_n_jobs(self.n_jobs)
+        n_jobs = parallel_jobs(self.n_jobs)
         # With several jobs, smaller batches give each job several of them so
-        # the load balances.
+        # the load balances; each job gets its share of the threads.
         size = _BATCH_SIZE if n_jobs == 1 else max(1, min(_BATCH_SIZE, -(-len(X) // (4 * n_jobs))))
-        rows = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_batch_features)(
+        batch_features = (
+            _batch_features if n_jobs == 1 else WithThreads(_batch_features, worker_threads(n_jobs))
+        )
+        rows = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+            delayed(batch_features)(
                 X.images[start : start + size],
                 X.masks[start : start + size],
                 pixel_sizes[start : start + size],

@@ -285,7 +285,7 @@ def test_lipnet_classifier_class_weight_dict_missing_class_raises():
 def test_lipnet_classifier_early_stopping_without_enough_samples_raises():
     X, _ = _data(n=10)
     y = np.array(["a"] * 9 + ["b"])
-    with pytest.raises(ValueError, match="early_stopping needs a stratified validation split"):
+    with pytest.raises(ValueError, match="need a stratified validation split"):
         _clf(early_stopping=True).fit(X, y)
 
 
@@ -344,7 +344,9 @@ def test_lipnet_classifier_balanced_class_weight_keeps_majority():
     rng = np.random.RandomState(RND_SEED)
     y = np.repeat([0, 1, 2], [300, 30, 6])
     X = np.array([0.2, 0.5, 0.8])[y][:, None, None] + rng.normal(0, 0.1, (len(y), 12, 12))
-    clf = _clf(class_weight="balanced", label_smoothing=0.1, max_epochs=8).fit(X, y)
+    # 15 epochs: every net seed from 0 to 5 learns all three classes (8 left
+    # the middle class unlearnt for some seeds)
+    clf = _clf(class_weight="balanced", label_smoothing=0.1, max_epochs=15).fit(X, y)
     assert clf.class_weight_[2] / clf.class_weight_[0] == pytest.approx(50)
     recall = [np.mean(clf.predict(X[y == k]) == k) for k in range(3)]
     assert min(recall) > 0.9, recall
@@ -438,7 +440,10 @@ def test_lipnet_fcn_learns_particle_size():
     """Check that lipnet_fcn takes mixed sizes and uses size to classify."""
     rng = np.random.RandomState(RND_SEED)
     X, y = _sized(160, rng)
-    clf = _clf(architecture="lipnet_fcn", max_epochs=4, lr=1e-2, augment="study").fit(X[:100], y[:100])
+    # 8 epochs at lr 3e-3 score 1.0 for every net seed from 0 to 5; 4 epochs
+    # at 1e-2 ranged from 0.52 to 0.83
+    clf = _clf(architecture="lipnet_fcn", max_epochs=8, lr=3e-3, augment="study")
+    clf.fit(X[:100], y[:100])
     assert clf.input_shape_ is None
     assert clf.score(X[100:], y[100:]) > 0.9
     proba = clf.predict_proba(X[100:])
