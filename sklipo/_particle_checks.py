@@ -9,6 +9,26 @@ from sklipo.utils import n_channels
 __all__ = []
 
 
+# At most this many channels (grayscale, RGB, RGBA) in a channels-last guess.
+_MAX_GUESSED_CHANNELS = 4
+
+
+def check_channels_first(X):
+    """Refuse a 4-D stack that looks channels-last instead of reading it wrongly.
+
+    sklipo reads every 4-D stack as ``(n, C, H, W)``. A stack with at most
+    four entries on its last axis and more than four on its second is
+    almost surely ``(n, H, W, C)`` (RGB cut-outs from an image library):
+    read as channels first it would give many-channel images of width 3.
+    """
+    if X.shape[1] > _MAX_GUESSED_CHANNELS >= X.shape[-1]:
+        raise ValueError(
+            f"A 4-D image stack of shape {X.shape} looks channels-last (n, H, W, C), "
+            "but sklipo reads 4-D stacks as channels-first (n, C, H, W). Pass "
+            "np.moveaxis(X, -1, 1), or ParticleSet(list(X), channel_axis=-1)."
+        )
+
+
 def _check_image(image, where, channel_axis):
     """Validate one image and return it channel-last."""
     image = np.asarray(image)

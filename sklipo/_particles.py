@@ -48,6 +48,7 @@ from sklipo._particle_checks import (
     _check_mask,
     _check_pixel_size,
     _object_array,
+    check_channels_first,
 )
 from sklipo.utils import describe_particle
 
@@ -412,9 +413,13 @@ class ParticleSet:
     def stack(self):
         """Return the images as one array; they must all have the same size.
 
+        Multichannel images are stacked channels first, the one layout of
+        4-D stacks in sklipo, so ``as_particle_set(X.stack())`` gives back
+        the same images.
+
         Returns
         -------
-        stack : ndarray of shape (n, H, W) or (n, H, W, C)
+        stack : ndarray of shape (n, H, W) or (n, C, H, W)
 
         Raises
         ------
@@ -429,7 +434,8 @@ class ParticleSet:
                 f"{tuple(sizes[0])} and particle {odd} is {tuple(sizes[odd])}. "
                 "Use sklipo.preprocessing.Resize to bring them to one size."
             )
-        return np.stack(list(self._images))
+        stack = np.stack(list(self._images))
+        return stack if stack.ndim == 3 else np.moveaxis(stack, -1, 1)
 
     @classmethod
     def concatenate(cls, sets):
@@ -479,7 +485,10 @@ def as_particle_set(X):
     X : ParticleSet, ndarray or sequence of 2-D arrays
         A particle set is returned as it is. A stack ``(n, H, W)`` is read as
         grayscale images and ``(n, C, H, W)`` as images with channels first (the
-        networks' layout); a list of 2-D arrays as grayscale images. Masks of
+        networks' layout, and what :meth:`ParticleSet.stack` returns); a
+        stack that looks channels-last, ``(n, H, W, C)`` with at most 4
+        channels last and more than 4 first, is refused rather than guessed.
+        A list of 2-D arrays is read as grayscale images. Masks of
         converted input cover the whole image and pixel sizes are unknown.
 
     Returns
@@ -504,6 +513,7 @@ def as_particle_set(X):
         if X.ndim == 3:
             return ParticleSet(X)
         if X.ndim == 4:
+            check_channels_first(X)
             return ParticleSet(list(X), channel_axis=0)
         raise ValueError(
             "Expected particle images: a ParticleSet, an (n, H, W) or (n, C, H, W) "

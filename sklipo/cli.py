@@ -4,6 +4,7 @@
 
 import argparse
 import csv
+import os
 import sys
 import time
 import warnings
@@ -11,6 +12,14 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from sklipo import __version__
+from sklipo._cli_population import (
+    fit_population,
+    load_population,
+    population_path,
+    set_columns,
+    share_rows,
+    shares,
+)
 from sklipo._progress import EpochLog, Progress, limit_threads
 
 __all__ = ["main"]
@@ -174,13 +183,36 @@ def _model_names(text):
     return names
 
 
-def _check_out(path, force):
+def _check_out(path, force, *, flag="--out", folder=False):
+    """Refuse an existing `path` without --force, and check it can be written.
+
+    Run before the long work: missing parent folders are created and a
+    read-only place is refused now, not after minutes of training.
+    """
+    from sklipo.utils import check_writable
+
     path = Path(path)
     if path.exists() and not force:
-        if path.is_dir() and not any(path.iterdir()):
-            return path
-        raise CommandError(f"'{path}' exists; choose another --out or pass --force to overwrite.")
+        if not (path.is_dir() and not any(path.iterdir())):
+            raise CommandError(
+                f"'{path}' exists; choose another {flag} or pass --force to overwrite."
+            )
+    try:
+        check_writable(path, folder=folder)
+    except OSError as exc:
+        raise CommandError(f"Cannot write {flag} {exc.strerror or exc}") from exc
     return path
+
+
+def _write_csv_file(out, header, rows):
+    """Write a CSV whole or not at all: an old file is never left half-written."""
+    from sklipo.utils import write_atomic
+
+    def write(temp):
+        with open(temp, "w", newline="", encoding="utf-8") as file:
+            _write_csv(file, header, rows)
+
+    write_atomic(out, write)
 
 
 # -- commands ------------------------------------------------------------------
@@ -195,7 +227,7 @@ def _compare(args):
 
         # The report's PNGs are written to files: no window, no display needed.
         matplotlib.use("Agg")
-        _check_out(args.out, args.force)
+        _check_out(args.out, args.force, folder=True)
     start = time.perf_counter()
     X, y, names = _load_labelled(args)
     models = {name: _make_model(name, args) for name in args.models}
@@ -219,16 +251,31 @@ def _compare(args):
     print()
     print(result.table())
     print(f"\nVerdict: {result.verdict()['text']}")
+    not_run = result.not_run()
+    partial = " partial" if not_run else ""
     if args.out is not None:
         out = result.save(args.out, overwrite=args.force)
-        print(f"\nReport: {out / 'report.md'} (also report.html, results.json, PNGs)")
+        print(f"\nReport{partial}: {out / 'report.md'} (also report.html, results.json, PNGs)")
     else:
         print(
             "\nNo report written: pass --out DIR to save report.md/.html, results.json "
             "and the plots."
         )
+    for error in result.errors:
+        print(
+            f"sklipo compare: error: {error['model']} failed on fold {error['fold'] + 1} "
+            f"of {result.n_folds}: {error['error']}",
+            file=sys.stderr,
+        )
+    if not_run:
+        print(
+            f"\nInterrupted after {time.perf_counter() - start:.1f} s: "
+            f"{len(not_run)} of {result.status.size} fits did not run (marked 'not run').",
+            file=sys.stderr,
+        )
+        return 130
     print(f"\nDone in {time.perf_counter() - start:.1f} s.")
-    return 0 if (result.status == "ok").any() else 1
+    return 1 if result.errors else 0
 
 
 def _convert(args):
@@ -262,8 +309,19 @@ def _train(args):
     model = _make_model(args.model, args)
     start = time.perf_counter()
     print(f"Training {args.model} on {len(X)} particles...", flush=True)
+    population = None
     with limit_threads(args.threads):
-        _fit_with_progress(model, X, names[y], args)
+        if args.prevalence or args.coverage is not None:
+            print("  with 5 more fits for the class shares and/or prediction sets", flush=True)
+            try:
+                model, population = fit_population(
+                    model, X, names[y], prevalence=args.prevalence, coverage=args.coverage,
+                    random_state=args.random_state,
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        else:
+            _fit_with_progress(model, X, names[y], args)
     print(f"Trained {args.model} in {time.perf_counter() - start:.1f} s.")
     command = {"model": args.model, "masks": not args.no_masks, "input_mode": args.input_mode}
     cutout = None
@@ -275,6 +333,10 @@ def _train(args):
     save(model, out, X=X, y=names[y], cutout=cutout, metadata={"sklipo_train": command},
          overwrite=args.force)
     print(f"Saved to {out} (model card: {card_path(out)})")
+    if population is not None:
+        save(population, population_path(out), metadata={"sklipo_train": command},
+             overwrite=True)
+        print(f"Saved the class-share estimator and/or prediction sets to {population_path(out)}")
     return 0
 
 
@@ -351,7 +413,10 @@ def _predict(args):
         return _predict_micrographs(args)
     from sklipo.deployment import load, load_card
 
+    if args.out is not None:
+        _check_out(args.out, args.force)
     estimator = load(args.model)
+    population = _population(args)
     channels = load_card(args.model)["input"]["channels"]
     X, true = _load_unlabelled(args.data, no_masks=args.no_masks, pixel_size=args.pixel_size)
     if channels is not None and X.n_channels != channels:
@@ -367,6 +432,11 @@ def _predict(args):
     if proba is not None:
         header += [f"p_{c}" for c in estimator.classes_]
         rows = [row + [f"{p:.6f}" for p in ps] for row, ps in zip(rows, proba)]
+    if args.coverage is not None:
+        with limit_threads(args.threads):
+            sets, set_labels = set_columns(population["conformal"], X)
+        header += ["set", "set_label"]
+        rows = [row + [s, label] for row, s, label in zip(rows, sets, set_labels)]
     if true is not None:
         header.append("folder_label")
         rows = [row + [t] for row, t in zip(rows, true)]
@@ -374,10 +444,33 @@ def _predict(args):
         _write_csv(sys.stdout, header, rows)
     else:
         out = _check_out(args.out, args.force)
-        with open(out, "w", newline="", encoding="utf-8") as file:
-            _write_csv(file, header, rows)
+        _write_csv_file(out, header, rows)
         print(f"Predicted {len(rows)} particles; wrote {out}")
+    if args.prevalence:
+        _report_shares({"all": shares(population["prevalence"], labels)}, args)
     return 0
+
+
+def _population(args):
+    """The saved prevalence estimator and conformal sets 'predict' was asked to use, or None."""
+    if not args.prevalence and args.coverage is None:
+        return None
+    try:
+        return load_population(args.model, prevalence=args.prevalence, coverage=args.coverage)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _report_shares(results, args):
+    """Print the class shares of each sample; with --out, also write <out>_prevalence.csv."""
+    stream = sys.stderr if args.out is None else sys.stdout
+    for sample, result in results.items():
+        print(f"\nClass shares, {sample}:\n{result.to_table()}", file=stream)
+    if args.out is not None:
+        out = Path(args.out)
+        path = out.with_name(f"{out.stem}_prevalence.csv")
+        _write_csv_file(path, *share_rows(results))
+        print(f"Wrote the class shares to {path}")
 
 
 def _predict_with_progress(estimator, X, *, to_stdout, chunk=256):
@@ -410,7 +503,7 @@ def _export(args):
     """Export a LipNet model saved by 'sklipo train' to ONNX, for any ONNX runtime."""
     from sklipo.deployment import export_onnx, load
 
-    out = _check_out(args.out, args.force)
+    out = _check_out(args.out, args.force, flag="OUT")
     estimator = load(args.model)
     try:
         export_onnx(estimator, out, verbose=args.verbose)
@@ -439,7 +532,7 @@ def _inspect(args):
         conv_layers,
     )
 
-    out = _check_out(args.out, args.force)
+    out = _check_out(args.out, args.force, folder=True)
     estimator = load(args.model)
     try:
         layers = conv_layers(estimator)
@@ -593,6 +686,14 @@ def _predict_micrographs(args):
     from sklipo.deployment import load, load_card
     from sklipo.detection import ParticleFinder, classify_micrographs, draw_overlay
 
+    if args.out is not None:
+        _check_out(args.out, args.force)
+    if args.coverage is not None:
+        raise CommandError(
+            "--coverage adds prediction sets to particle cut-outs; on whole micrographs, "
+            "use --prevalence for the class shares."
+        )
+    population = _population(args)
     card = load_card(args.model)
     cutout = dict(card.get("cutout") or {})
     given = _cutout_arguments(args)
@@ -638,8 +739,7 @@ def _predict_micrographs(args):
     if out is None:
         _write_csv(sys.stdout, result.columns, rows)
     else:
-        with open(out, "w", newline="", encoding="utf-8") as file:
-            _write_csv(file, result.columns, rows)
+        _write_csv_file(out, result.columns, rows)
     overlays = Path(args.overlays) if args.overlays else (
         None if out is None else out.with_name(out.stem + "_overlays")
     )
@@ -656,6 +756,16 @@ def _predict_micrographs(args):
     drawn = "" if overlays is None else f" and overlays in {overlays}"
     print(f"Classified {len(rows)} particles in {len(result.micrographs)} micrograph(s)"
           f"{where}{drawn}", file=report)
+    if args.prevalence and result.rows:
+        labels = [row["label"] for row in result.rows]
+        names = [row["micrograph"] for row in result.rows]
+        quantifier = population["prevalence"]
+        results = {
+            name: shares(quantifier, [lab for lab, n in zip(labels, names) if n == name])
+            for name in dict.fromkeys(names)
+        }
+        results["all"] = shares(quantifier, labels)
+        _report_shares(results, args)
     return 0
 
 
@@ -908,6 +1018,16 @@ def _build_parser():
         "--force", action="store_true", help="overwrite an existing --out (default: refuse)"
     )
     _add_model_arguments(train)
+    train.add_argument(
+        "--prevalence", action="store_true",
+        help="also estimate the model's misclassification rates (5 more fits) for "
+        "'predict --prevalence' (default: off)",
+    )
+    train.add_argument(
+        "--coverage", type=float, default=None, metavar="C",
+        help="also calibrate prediction sets holding the true class with probability C, "
+        "e.g. 0.9 (5 more fits), for 'predict --coverage C' (default: off)",
+    )
     _add_cutout_arguments(train, training=True)
     _add_run_arguments(train)
     train.set_defaults(handler=_train)
@@ -970,6 +1090,17 @@ def _build_parser():
         type=float,
         default=None,
         help="nm per pixel (default: from the manifest or the file headers)",
+    )
+    predict.add_argument(
+        "--prevalence", action="store_true",
+        help="print (and with --out, write to <out>_prevalence.csv) the estimated class "
+        "shares with 95%% intervals next to the naive counts; per micrograph and overall "
+        "with whole micrographs (the model must be trained with --prevalence)",
+    )
+    predict.add_argument(
+        "--coverage", type=float, default=None, metavar="C",
+        help="add each particle's prediction set and its label ('uncertain' for a set of "
+        "several classes); the model must be trained with --coverage C",
     )
     _add_cutout_arguments(predict, training=False)
     _add_micrograph_arguments(predict)
@@ -1054,8 +1185,11 @@ def main(argv=None):
     Returns
     -------
     status : int
-        The exit status: 0 on success, 1 when the input is wrong (the message
-        is printed on standard error) or every fit failed.
+        The exit status: 0 on success; 1 when the input is wrong (the message
+        is printed on standard error) or a fit failed (``compare`` names the
+        model, fold and error); 130 when interrupted (Ctrl-C; ``compare``
+        saves what finished as a partial report); 141 when standard output
+        was closed early (``sklipo predict ... | head``), quietly.
     """
     args = _build_parser().parse_args(argv)
     with warnings.catch_warnings():
@@ -1063,9 +1197,25 @@ def main(argv=None):
         warnings.showwarning = _warning_printer(args.command)
         try:
             return args.handler(args)
+        except BrokenPipeError:
+            # `sklipo predict ... | head`: the reader has all it wants. Point
+            # stdout at /dev/null so the final flush cannot fail again.
+            _silence_stdout()
+            return 141
+        except KeyboardInterrupt:
+            print(f"\nsklipo {args.command}: interrupted; nothing more was written.", file=sys.stderr)
+            return 130
         except (CommandError, ValueError, OSError) as exc:
             print(f"sklipo {args.command}: error: {exc}", file=sys.stderr)
             return 1
+
+
+def _silence_stdout():
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's capture): nothing to flush later
 
 
 def _warning_printer(command):

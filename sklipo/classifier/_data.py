@@ -49,8 +49,8 @@ def _stack_particles(particles):
             "sklipo.preprocessing.Resize (e.g. Resize(28)) before the classifier, "
             "or use architecture='lipnet_fcn', which takes particles of any size."
         )
-    stack = particles.stack()
-    return stack[:, None] if stack.ndim == 3 else np.moveaxis(stack, -1, 1)
+    stack = particles.stack()  # (n, H, W) or (n, C, H, W)
+    return stack[:, None] if stack.ndim == 3 else stack
 
 
 def check_fixed_images(X):
@@ -288,6 +288,10 @@ class Batches:
                 undersample_majority=self.undersample_majority,
                 balanced=self.balanced,
             )
+            # images streamed from a particle store come grouped by stored block
+            regroup = getattr(self.dataset.X, "epoch_order", None)
+            if regroup is not None:
+                indices = regroup(indices, self.generator)
         else:
             indices = torch.arange(len(self.dataset))
         for start in range(0, len(indices), self.batch_size):

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sklipo.compare._population import POPULATION_SCORES
 from sklipo.metrics import METRICS, FoldConfusionMatrixDisplay, PerClassScoreDisplay
+from sklipo.utils import replace_folder
 
 __all__ = [
     "plot_confusion_matrices",
@@ -48,6 +50,7 @@ def _model_blocks(result, metrics, digits):
         return "n/a" if np.isnan(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
     unreliable = {entry["class"] for entry in result.unreliable_classes()}
+    population = result.population_scores()
     blocks = []
     for m, model in enumerate(result.model_names):
         rows = [
@@ -58,9 +61,22 @@ def _model_blocks(result, metrics, digits):
             ]
             for c, name in enumerate(result.class_names)
         ]
-        summary = ", ".join(f"{header} {cell(s, m)}" for s, header in _SUMMARY_HEADERS.items())
+        summary = ", ".join(
+            [*(f"{header} {cell(s, m)}" for s, header in _SUMMARY_HEADERS.items()),
+             *_population_cells(population, m, digits)]
+        )
         blocks.append((_model_title(result, m), rows, summary))
     return blocks
+
+
+def _population_cells(population, m, digits):
+    """ECE and the shifted-prior share errors of model `m`, each where it was measured."""
+    cells = []
+    for name, header in POPULATION_SCORES.items():
+        mean, std = population[name]["mean"][m], population[name]["std"][m]
+        if not np.isnan(mean):
+            cells.append(f"{header} {mean:.{digits}f} ± {std:.{digits}f}")
+    return cells
 
 
 def _model_title(result, m):
@@ -449,19 +465,12 @@ def plot_confusion_matrices(result, *, normalize="true", cmap="Blues"):
     return figure
 
 
-def save(result, directory, *, overwrite=False):
-    """Write the report files, see :meth:`ComparisonResult.save`."""
+_REPORT_FILES = ("results.json", "f1.png", "confusion.png", "report.md", "report.html")
+
+
+def _write_report(result, directory):
     import matplotlib.pyplot as plt
 
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise FileExistsError(f"'{directory}' exists and is not a folder.")
-    if directory.is_dir() and any(directory.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"The folder '{directory}' is not empty; choose another or pass "
-            "overwrite=True (--force on the command line) to write the report into it."
-        )
-    directory.mkdir(parents=True, exist_ok=True)
     with open(directory / "results.json", "w", encoding="utf-8") as file:
         json.dump(result.to_dict(), file, indent=1)
     display = plot_scores(result, "f1", title="F1 per class (mean ± std over folds)")
@@ -472,6 +481,31 @@ def save(result, directory, *, overwrite=False):
     plt.close(figure)
     (directory / "report.md").write_text(to_markdown(result), encoding="utf-8")
     (directory / "report.html").write_text(to_html(result), encoding="utf-8")
+
+
+def save(result, directory, *, overwrite=False):
+    """Write the report files, see :meth:`ComparisonResult.save`."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise FileExistsError(f"'{directory}' exists and is not a folder.")
+    if directory.is_dir() and any(directory.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"The folder '{directory}' is not empty; choose another or pass "
+            "overwrite=True (--force on the command line) to write the report into it."
+        )
+    # Every file is written into a folder beside `directory` and swapped in
+    # together: a failure half-way never mixes a new results.json with an
+    # old report.md. Files of the folder that are not report files are kept.
+    keep = []
+    if directory.is_dir():
+        keep = [
+            file.relative_to(directory).as_posix()
+            for file in directory.rglob("*")
+            if file.is_file() and file.relative_to(directory).as_posix() not in _REPORT_FILES
+        ]
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with replace_folder(directory, keep=keep) as temp:
+        _write_report(result, temp)
     return directory
 
 

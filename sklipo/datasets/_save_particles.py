@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 from sklipo._particles import as_particle_set
 from sklipo.datasets._image_files import write_image, write_mask
 from sklipo.datasets._particle_listing import _MANIFEST_COLUMNS, _MANIFEST_NAME
+from sklipo.utils import replace_folder
 
 __all__ = ["save_particles"]
 
@@ -77,26 +78,53 @@ def _class_folders(labels):
     return folders
 
 
-def _clear_previous_save(root):
-    """Delete the files an earlier save_particles listed in its manifest.
+def _files_to_keep(root):
+    """The files of `root` that are not part of an earlier save_particles.
 
-    Only listed files named the way save_particles names them
-    (``<class>/<position>_<id>.png|.tif``) are deleted, so the files a
-    hand-written manifest lists under other names are kept.
+    The files an earlier save listed in its manifest, named the way
+    save_particles names them (``<class>/<position>_<id>.png|.tif``), and
+    the manifest itself are replaced; every other file is kept, so the
+    files a hand-written manifest lists under other names survive.
     """
+    saved = {_MANIFEST_NAME}
     manifest = root / _MANIFEST_NAME
-    if not manifest.is_file():
-        return
-    with open(manifest, newline="", encoding="utf-8-sig") as file:
-        rows = list(csv.DictReader(file))
-    cells = [row.get(column) or "" for row in rows for column in ("image", "mask")]
-    for cell in cells:
-        file = root / cell
-        if _SAVED_FILE.fullmatch(cell) and file.is_file():
-            file.unlink()
-            if not any(file.parent.iterdir()):
-                file.parent.rmdir()
-    manifest.unlink()
+    if manifest.is_file():
+        with open(manifest, newline="", encoding="utf-8-sig") as file:
+            rows = list(csv.DictReader(file))
+        cells = [row.get(column) or "" for row in rows for column in ("image", "mask")]
+        saved |= {cell for cell in cells if _SAVED_FILE.fullmatch(cell)}
+    files = (file.relative_to(root).as_posix() for file in root.rglob("*") if file.is_file())
+    return [file for file in files if file not in saved]
+
+
+def _write_particles(X, labels, folders, path):
+    """Write the image and mask files and the manifest into the folder `path`."""
+    width = max(5, len(str(len(X) - 1)))
+    rows = []
+    for index, (particle, label) in enumerate(zip(X, labels)):
+        class_dir = path / folders[label]
+        class_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"{index:0{width}d}_{_safe_name(particle.id)}"
+        if stem.endswith("_mask"):
+            # A stem ending like a mask file would be read as one in the
+            # class-folder layout.
+            stem += "_"
+        image_file = write_image(class_dir / stem, particle.image)
+        mask_file = write_mask(class_dir / f"{stem}_mask", particle.mask)
+        pixel_size = repr(particle.pixel_size) if np.isfinite(particle.pixel_size) else ""
+        rows.append(
+            (
+                particle.id,
+                image_file.relative_to(path).as_posix(),
+                mask_file.relative_to(path).as_posix(),
+                label,
+                pixel_size,
+            )
+        )
+    with open(path / _MANIFEST_NAME, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(_MANIFEST_COLUMNS)
+        writer.writerows(rows)
 
 
 @validate_params(
@@ -143,8 +171,10 @@ def save_particles(X, y, path, *, target_names=None, overwrite=False, format="fo
     overwrite : bool, default=False
         Whether to write into a folder that is not empty. Then the files an
         earlier save listed in its ``manifest.csv`` (those named
-        ``<class>/<position>_<id>.png`` or ``.tif``) are deleted first and
-        files of the same name are replaced; nothing else is deleted. With
+        ``<class>/<position>_<id>.png`` or ``.tif``) are replaced, as are
+        files named like a new one; nothing else is deleted. The new set
+        is written into a folder beside `path` and swapped in once
+        complete, so a failure half-way leaves the previous set as it was. With
         ``format="zarr"``: replace an existing particle store at `path`.
     format : {"folder", "zarr"}, default="folder"
         ``"folder"`` writes the image files and manifest above. ``"zarr"``
@@ -206,31 +236,10 @@ def save_particles(X, y, path, *, target_names=None, overwrite=False, format="fo
                 f"The folder '{path}' is not empty. Choose a new folder, or pass "
                 "overwrite=True to replace an earlier save there."
             )
-        _clear_previous_save(path)
-    width = max(5, len(str(len(X) - 1)))
-    rows = []
-    for index, (particle, label) in enumerate(zip(X, labels)):
-        class_dir = path / folders[label]
-        class_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"{index:0{width}d}_{_safe_name(particle.id)}"
-        if stem.endswith("_mask"):
-            # A stem ending like a mask file would be read as one in the
-            # class-folder layout.
-            stem += "_"
-        image_file = write_image(class_dir / stem, particle.image)
-        mask_file = write_mask(class_dir / f"{stem}_mask", particle.mask)
-        pixel_size = repr(particle.pixel_size) if np.isfinite(particle.pixel_size) else ""
-        rows.append(
-            (
-                particle.id,
-                image_file.relative_to(path).as_posix(),
-                mask_file.relative_to(path).as_posix(),
-                label,
-                pixel_size,
-            )
-        )
-    with open(path / _MANIFEST_NAME, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(_MANIFEST_COLUMNS)
-        writer.writerows(rows)
+    keep = _files_to_keep(path) if path.is_dir() else []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The new set is written into a sibling folder and swapped in whole: a
+    # failure half-way leaves the previous set as it was, never a partial one.
+    with replace_folder(path, keep=keep) as temp:
+        _write_particles(X, labels, folders, temp)
     return path

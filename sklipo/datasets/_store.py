@@ -42,6 +42,7 @@ from sklipo._stored_particles import (
 )
 from sklipo.datasets._load_particles import _read_particles, _resolve_pixel_sizes
 from sklipo.datasets._particle_listing import _MANIFEST_NAME, _read_manifest, _scan_folder
+from sklipo.utils import replace_folder
 
 __all__ = ["ParticleStoreWriter", "convert_to_store"]
 
@@ -262,10 +263,21 @@ def save_store(X, labels, path, *, overwrite=False):
             f"'{path}' exists. Choose a new path, or pass overwrite=True to replace a "
             "particle store there."
         )
-    with ParticleStoreWriter(path, overwrite=overwrite) as writer:
-        # one pixel dtype for the whole set, so mixed dtypes share a lossless one
-        writer._dtype_hint = _common_dtype(X)
-        writer.append(X, labels)
+    if path.exists() and not is_particle_store(path):
+        raise FileExistsError(
+            f"'{path}' exists and is not a particle store; it is not replaced. "
+            "Choose another path."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside `path` and swapped in whole: a failure half-way leaves a
+    # previous store as it was.
+    with replace_folder(path) as temp:
+        temp.rmdir()
+        with ParticleStoreWriter(temp) as writer:
+            # one pixel dtype for the whole set, so mixed dtypes share a lossless one
+            writer._dtype_hint = _common_dtype(X)
+            writer.append(X, labels)
+    forget_store(path)
     return path
 
 

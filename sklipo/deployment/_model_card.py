@@ -19,7 +19,7 @@ import sklipo
 from sklipo._particles import ParticleSet, as_particle_set
 from sklipo.classifier import flat_steps
 from sklipo.compare import ComparisonResult
-from sklipo.deployment._files import write_atomic
+from sklipo.deployment._files import write_together
 from sklipo.utils import json_ready
 
 __all__ = ["ModelVersionWarning", "card_path", "load", "load_card", "save"]
@@ -233,8 +233,9 @@ def save(
     checksum of the model file, which :func:`load` checks before
     unpickling.
 
-    Both files are written to temporary files first and moved into place
-    (model, then card), so a crash never leaves a half-written file.
+    Both files are written to temporary files beside them first and moved
+    into place together: a failure at any step (a full disk, say) leaves the
+    previous model and card as they were, a pair that still loads.
 
     Parameters
     ----------
@@ -342,8 +343,9 @@ def save(
         Path(temp).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, write_model)
-    write_atomic(card_file, write_card)
+    # Both files are written beside their targets, then moved in together: a
+    # failure at any step leaves the previous model and card, a loadable pair.
+    write_together({path: write_model, card_file: write_card})
     return card
 
 

@@ -26,15 +26,16 @@ METADATA_VERSION = 1
 
 
 class _Exported(torch.nn.Module):
-    """A LipNet with the classifier's input scaling and the softmax.
+    """A LipNet with the classifier's input scaling, its temperature and the softmax.
 
     Fully convolutional networks ignore the padding of their canvas, so the
     caller may pad with anything.
     """
 
-    def __init__(self, module, mean, scale, extra_scaler=None):
+    def __init__(self, module, mean, scale, extra_scaler=None, temperature=1.0):
         super().__init__()
         self.module = module
+        self.register_buffer("temperature", torch.tensor(float(temperature)))
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32)[None, :, None, None])
         self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32)[None, :, None, None])
         if extra_scaler is not None:
@@ -46,7 +47,7 @@ class _Exported(torch.nn.Module):
         extra = None
         if features is not None:
             extra = ((features - self.extra_mean) / self.extra_scale).to(torch.float32)
-        logits = self.module((image - self.mean) / self.scale, sizes, extra)
+        logits = self.module((image - self.mean) / self.scale, sizes, extra) / self.temperature
         return torch.softmax(logits, dim=1), logits
 
 
@@ -112,6 +113,24 @@ def _split(estimator):
     )
 
 
+def _refuse_prediction_options(clf):
+    """Refuse what predict_proba does beyond the network, which the graph lacks."""
+    options = {
+        name: value
+        for name, value in (("tta", clf.tta), ("logit_adjustment", clf.logit_adjustment))
+        if value
+    }
+    if options:
+        settings = ", ".join(f"{name}={value!r}" for name, value in options.items())
+        raise ValueError(
+            f"export_onnx writes the network alone, but this classifier's predict_proba "
+            f"also applies {settings}, so the ONNX model would answer differently. "
+            f"Export with clf.set_params({', '.join(f'{name}=None' for name in options)}) "
+            "and apply them in the other runtime (the guide 'Getting the most out of "
+            "your data' gives the formulas)."
+        )
+
+
 def _feature_names(transformer, n_features):
     try:
         return [str(name) for name in transformer.get_feature_names_out()]
@@ -167,8 +186,10 @@ def _metadata(clf, preprocessing, image_transformer, fcn):
             {"name": "probabilities", "shape": ["batch", len(clf.classes_)],
              "meaning": "class probabilities in the order of classes (predict_proba)"},
             {"name": "logits", "shape": ["batch", len(clf.classes_)],
-             "meaning": "the network's scores before the softmax"},
+             "meaning": "the network's scores divided by the temperature, before the "
+                        "softmax"},
         ],
+        "temperature": float(getattr(clf, "temperature_", 1.0)),
         "standardization": {
             "mean": _float_list(clf.mean_),
             "scale": _float_list(clf.scale_),
@@ -186,7 +207,9 @@ def _metadata(clf, preprocessing, image_transformer, fcn):
 def _wrap(clf):
     """The module to export, its sample inputs and their dynamic shapes, by name."""
     module = copy.deepcopy(clf.net_.module_).cpu().eval()
-    wrapper = _Exported(module, clf.mean_, clf.scale_, clf.extra_scaler_)
+    wrapper = _Exported(
+        module, clf.mean_, clf.scale_, clf.extra_scaler_, getattr(clf, "temperature_", 1.0)
+    )
     batch = torch.export.Dim("batch")
     channels = int(clf.n_channels_in_)
     if clf.input_shape_ is None:
@@ -297,10 +320,13 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
       standardisation with ``extra_scaler_`` is in the
       graph).
     - ``probabilities``: float32 ``(batch, n_classes)``, in the order of the
-      ``classes`` metadata; ``logits``: the scores before the softmax.
+      ``classes`` metadata; ``logits``: the scores before the softmax,
+      divided by the fitted temperature of a calibrated classifier.
 
     The model's ``metadata_props`` hold JSON strings: ``classes``,
-    ``architecture``, ``inputs``, ``outputs``, ``standardization`` (already
+    ``architecture``, ``inputs``, ``outputs``, ``temperature`` (the
+    calibration's divisor of the logits, applied in the graph; 1.0 without
+    calibration), ``standardization`` (already
     applied in the graph, recorded for information), ``preprocessing`` (one
     dict per pipeline step, with its parameters and fitted statistics),
     ``image_transformer`` (the same for the classifier's own image steps, or
@@ -320,6 +346,7 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     """
     clf, preprocessing = _split(estimator)
     check_is_fitted(clf)
+    _refuse_prediction_options(clf)
     image_transformer = clf.image_transformer_
     if image_transformer is not None:
         image_transformer = _describe_steps(flat_steps(image_transformer, name="image_transformer"))

@@ -8,6 +8,7 @@ behind it hold one idea each.
 
 from sklipo.utils._boxes import check_boxes
 from sklipo.utils._cluster import dask_backend
+from sklipo.utils._files import check_writable, replace_folder, write_atomic, write_together
 from sklipo.utils._images import n_channels
 from sklipo.utils._json import json_ready
 from sklipo.utils._masks import bounding_box
@@ -17,8 +18,12 @@ __all__ = [
     "bounding_box",
     "check_boxes",
     "check_range",
+    "check_writable",
     "dask_backend",
     "describe_particle",
     "json_ready",
     "n_channels",
+    "replace_folder",
+    "write_atomic",
+    "write_together",
 ]

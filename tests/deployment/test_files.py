@@ -86,20 +86,11 @@ def _mode(path):
     return stat.S_IMODE(path.stat().st_mode)
 
 
-MODE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (issue 18): write_atomic keeps the 0600 mode of its mkstemp file, so "
-        "models, cards and ONNX files are unreadable to the group whatever the umask"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "umask",
     [
-        pytest.param(0o022, marks=MODE_BUG, id="umask022"),
-        pytest.param(0o002, marks=MODE_BUG, id="umask002"),
+        pytest.param(0o022, id="umask022"),
+        pytest.param(0o002, id="umask002"),
         pytest.param(0o077, id="umask077"),  # a private umask keeps the file private
     ],
 )
@@ -124,13 +115,6 @@ def test_write_atomic_into_a_missing_folder_raises(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (issue 18): write errors name the temporary file "
-        "(.model.pkl.XXXX.tmp), which the user never asked for, not the target"
-    ),
-)
 @pytest.mark.parametrize(
     "folder, write",
     [("missing", lambda temp: Path(temp).write_bytes(NEW)), (".", _fill_half_then_fail)],

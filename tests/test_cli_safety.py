@@ -1,0 +1,117 @@
+"""The command line never loses files, says when it was interrupted or a fold failed."""
+
+import io
+import json
+import os
+import sys
+
+import pytest
+
+from sklipo.cli import main
+from sklipo.compare import _compare
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+TINY = ["--balanced", "--n-samples", "30", "--random-state", "0"]
+COMPARE = ["compare", *TINY, "--models", "logistic,svm", "--cv", "2"]
+
+
+def _patch_run_fold(monkeypatch, on_call):
+    run_fold = _compare._run_fold
+    calls = []
+
+    def patched(*args, **kwargs):
+        calls.append(1)
+        return on_call(len(calls), run_fold, *args, **kwargs)
+
+    monkeypatch.setattr(_compare, "_run_fold", patched)
+
+
+def test_cli_compare_interrupted_saves_a_partial_report_and_exits_130(
+    tmp_path, monkeypatch, capsys
+):
+    """Check that Ctrl-C during compare is reported, not 'Done', with exit status 130."""
+
+    def on_call(n, run_fold, *args):
+        if n == 3:  # the first fold of both models ran
+            raise KeyboardInterrupt
+        return run_fold(*args)
+
+    _patch_run_fold(monkeypatch, on_call)
+    out = tmp_path / "report"
+    assert main([*COMPARE, "--out", str(out)]) == 130
+    captured = capsys.readouterr()
+    assert "Done" not in captured.out and "Interrupted" in captured.err
+    assert "Report partial" in captured.out
+    report = (out / "report.md").read_text()
+    assert "Not run (interrupted)" in report and "failed on every fold" not in report
+    data = json.loads((out / "results.json").read_text())
+    assert data["models"]
+
+
+def test_cli_compare_failed_fold_exits_1_naming_model_fold_and_error(monkeypatch, capsys):
+    """Check that a failed fold makes the run fail, with the model, fold and error."""
+
+    def on_call(n, run_fold, *args):
+        if n == 2:
+            return {"error": "ValueError: boom", "traceback": ""}
+        return run_fold(*args)
+
+    _patch_run_fold(monkeypatch, on_call)
+    assert main(COMPARE) == 1
+    err = capsys.readouterr().err
+    assert "svm failed on fold 1 of 2: ValueError: boom" in err
+    # the warning is one plain line, without a source path
+    assert "warning (FitFailedWarning): Model 'svm' failed on fold 1" in err
+    assert ".py:" not in err
+
+
+def test_cli_train_creates_missing_parent_folders(tmp_path):
+    out = tmp_path / "a" / "b" / "model.joblib"
+    assert main(["train", *TINY, "--model", "logistic", "--out", str(out)]) == 0
+    assert out.is_file()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_cli_train_refuses_read_only_out_before_training(tmp_path, capsys, monkeypatch):
+    """Check that an --out that cannot be written is refused before any work."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    from sklipo import cli
+
+    monkeypatch.setattr(cli, "_load_labelled", lambda args: pytest.fail("trained first"))
+    assert main(["train", *TINY, "--model", "logistic", "--out", str(folder / "m.joblib")]) == 1
+    assert "Cannot write --out" in capsys.readouterr().err
+
+
+def test_cli_train_interrupted_exits_130(monkeypatch, capsys):
+    from sklipo import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_load_labelled", interrupted)
+    assert main(["train", *TINY, "--model", "logistic", "--out", "unused.joblib"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_cli_closed_pipe_ends_quietly(tmp_path, monkeypatch, capsys):
+    """Check that `sklipo predict ... | head` ends without a traceback or error line."""
+    model = tmp_path / "m.joblib"
+    assert main(["train", *TINY, "--model", "logistic", "--out", str(model)]) == 0
+    from sklipo.datasets import make_liposomes, save_particles
+
+    data = make_liposomes("lamellarity", 6, weights=[1, 1, 1], dtype="uint8", random_state=1)
+    folder = save_particles(data.data, data.target, tmp_path / "p", target_names=data.target_names)
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["predict", str(model), str(folder)]) == 141
+    err = capsys.readouterr().err  # the progress line only
+    assert "error" not in err and "Traceback" not in err and "Broken pipe" not in err
