@@ -8,7 +8,10 @@ Per fixed-size architecture (28x28; 32x32 for LipNet-6) on 2,048 particles:
   batches of 32 like the raw loop);
 - onnxruntime: the model of :func:`sklipo.deployment.export_onnx` in one
   ``InferenceSession`` (one call for all particles), with its largest
-  difference from ``predict_proba``.
+  difference from ``predict_proba``;
+- sklipo-ort: what ``sklipo predict --runtime onnx`` runs,
+  ``OnnxPredictor(clf).predict_proba`` (batches of 256 through ONNX Runtime,
+  after the parity check of its first call).
 
 The three run interleaved and the medians are compared, so load from other
 programs hits all alike. The fully convolutional net is timed on a
@@ -32,6 +35,7 @@ import torch
 from sklipo import ParticleSet
 from sklipo.classifier import LipNetClassifier
 from sklipo.deployment import export_onnx
+from sklipo.deployment._runtime import OnnxPredictor
 from sklipo.nets import ARCHITECTURES
 
 N_SAMPLES = 2048
@@ -67,8 +71,8 @@ def main():
         f"predict, {N_SAMPLES} particles, {args.threads} thread(s), median of "
         f"{args.repeat} interleaved runs; load average {os.getloadavg()}"
     )
-    print(f"{'':10s} {'':7s} {'raw':>8s} {'sklipo':>8s} {'onnxrt':>8s}  particles/s; "
-          "sklipo/raw, onnxrt/sklipo, max |onnxrt - sklipo|")
+    print(f"{'':10s} {'':7s} {'raw':>8s} {'sklipo':>8s} {'onnxrt':>8s} {'skl-ort':>8s}  "
+          "particles/s; sklipo/raw, onnxrt/sklipo, sklipo-ort/raw, max |onnxrt - sklipo|")
     with tempfile.TemporaryDirectory() as directory:
         for architecture in ARCHITECTURES[:-1]:  # the last, lipnet_fcn, below
             size = 32 if architecture == "lipnet6" else 28
@@ -80,6 +84,8 @@ def main():
                 "onnxrt": onnx_session(clf, directory, args.threads),
             }
             methods["onnxrt"] = (lambda run: lambda: run(X))(methods["onnxrt"])
+            predictor = OnnxPredictor(clf, threads=args.threads)
+            methods["sklipo-ort"] = lambda: predictor.predict_proba(X[:])  # a new object: no cache
             for method in methods.values():
                 method()  # warm-up
             times = {name: [] for name in methods}
@@ -92,8 +98,9 @@ def main():
             gap = np.abs(methods["onnxrt"]() - clf.predict_proba(X)).max()
             print(
                 f"{architecture:10s} {size}x{size}  {rate['raw']:8.0f} {rate['sklipo']:8.0f} "
-                f"{rate['onnxrt']:8.0f}  {rate['sklipo'] / rate['raw']:.2f}x "
-                f"{rate['onnxrt'] / rate['sklipo']:.2f}x {gap:.1e}"
+                f"{rate['onnxrt']:8.0f} {rate['sklipo-ort']:8.0f}  "
+                f"{rate['sklipo'] / rate['raw']:.2f}x {rate['onnxrt'] / rate['sklipo']:.2f}x "
+                f"{rate['sklipo-ort'] / rate['raw']:.2f}x {gap:.1e}"
             )
     sides = rng.randint(24, 41, size=(N_SAMPLES, 2))
     X = ParticleSet([rng.rand(h, w).astype(np.float32) for h, w in sides])
