@@ -6,7 +6,7 @@ import numpy as np
 
 from sklipo.utils import n_channels
 
-__all__ = []
+__all__ = ["check_channels_first"]
 
 
 # At most this many channels (grayscale, RGB, RGBA) in a channels-last guess.

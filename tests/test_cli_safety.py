@@ -115,3 +115,55 @@ def test_cli_closed_pipe_ends_quietly(tmp_path, monkeypatch, capsys):
     assert main(["predict", str(model), str(folder)]) == 141
     err = capsys.readouterr().err  # the progress line only
     assert "error" not in err and "Traceback" not in err and "Broken pipe" not in err
+
+
+@pytest.fixture(scope="module")
+def masked_folder(tmp_path_factory):
+    """Twelve particles with mask files, in class folders (no manifest) and flat."""
+    import shutil
+
+    from sklipo.datasets import make_liposomes, save_particles
+
+    data = make_liposomes("lamellarity", 12, weights=[1, 1, 1], random_state=0)
+    root = tmp_path_factory.mktemp("masked")
+    classes = save_particles(data.data, data.target, root / "classes",
+                             target_names=data.target_names)
+    (classes / "manifest.csv").unlink()
+    flat = root / "flat"
+    flat.mkdir()
+    for file in classes.glob("*/*"):
+        shutil.copy(file, flat / file.name)
+    return classes, flat
+
+
+@pytest.mark.parametrize("layout", ["classes", "flat"])
+def test_cli_predict_no_masks_leaves_mask_files_out(masked_folder, layout, tmp_path, capsys):
+    """Check that predict --no-masks classifies the 12 images, not their 12 masks too."""
+    folder = masked_folder[0] if layout == "classes" else masked_folder[1]
+    model = tmp_path / "model.joblib"
+    assert main(["train", *TINY, "--model", "logistic", "--out", str(model)]) == 0
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), str(folder), "--no-masks", "--out", str(out)]) == 0
+    ids = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
+    assert len(ids) == 12 and not any(i.endswith("_mask") for i in ids)
+    err = capsys.readouterr().err
+    assert "sklipo predict: warning: left out 12 mask file(s) (*_mask.*)" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_inspect_force_removes_the_earlier_plots(masked_folder, tmp_path, capsys):
+    """Check that inspect --force into an earlier inspection's folder keeps no old plot."""
+    out = tmp_path / "plots"
+    out.mkdir()
+    # an earlier inspection of a deeper network, and a file of the user's
+    for name in ["kernels_conv9.png", "feature_maps.png", "saliency.png"]:
+        (out / name).write_bytes(b"old plot")
+    (out / "notes.txt").write_text("mine")
+    model = tmp_path / "lipnet.joblib"
+    args = ["train", *TINY, "--model", "lipnet1", "--epochs", "1", "--size", "16"]
+    assert main([*args, "--out", str(model)]) == 0
+    image = min(masked_folder[1].glob("*[0-9].tif"))
+    assert main(["inspect", str(model), str(image), "--out", str(out), "--force"]) == 0
+    assert not (out / "kernels_conv9.png").exists()
+    assert (out / "saliency.png").read_bytes() != b"old plot"
+    assert (out / "notes.txt").read_text() == "mine"

@@ -263,3 +263,32 @@ def test_as_particle_set_bad_input(X, error, match):
     """Check that unsupported input names what was expected."""
     with pytest.raises(error, match=match):
         as_particle_set(X)
+
+
+@pytest.mark.parametrize("channels", [None, 1, 3])
+def test_as_particle_set_round_trips_its_stack(channels):
+    """Check that as_particle_set(X.stack()) gives back the images exactly."""
+    rng = np.random.RandomState(RND_SEED)
+    shape = (6, 9, 11) if channels is None else (6, 9, 11, channels)
+    images = rng.rand(*shape).astype(np.float32)
+    X = ParticleSet(list(images), channel_axis=None if channels is None else -1)
+    stack = X.stack()
+    assert stack.shape == ((6, 9, 11) if channels is None else (6, channels, 9, 11))
+    back = as_particle_set(stack)
+    assert back.n_channels == X.n_channels
+    for before, after in zip(X.images, back.images):
+        assert after.dtype == before.dtype
+        np.testing.assert_array_equal(after, before)
+    # a stack carries no masks: a set from a stack (whole-image masks) keeps them
+    for before, after in zip(X.masks, back.masks):
+        np.testing.assert_array_equal(after, before)
+    np.testing.assert_array_equal(back.stack(), stack)
+
+
+def test_as_particle_set_refuses_a_channels_last_stack():
+    """Check that (n, H, W, 3) is refused with the remedy, not read as 3-pixel-wide images."""
+    stack = np.zeros((5, 16, 16, 3))
+    with pytest.raises(ValueError, match=r"looks channels-last.*np\.moveaxis\(X, -1, 1\)"):
+        as_particle_set(stack)
+    X = as_particle_set(np.moveaxis(stack, -1, 1))
+    assert X.n_channels == 3 and X.images[0].shape == (16, 16, 3)

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from sklipo._particle_checks import check_channels_first
 from sklipo._particles import ParticleSet, as_particle_set
 
 __all__ = ["Batches", "ImageData", "epoch_indices"]
@@ -63,6 +64,9 @@ def check_fixed_images(X):
         isinstance(X, np.ndarray) and X.dtype == object
     ):
         X = _stack_particles(as_particle_set(X))
+    elif np.ndim(X) == 4:
+        # (n, H, W, 3) read as (n, C, H, W) would be images of width 3
+        check_channels_first(np.asarray(X))
     X = np.asarray(X)
     _check_pixels(X)
     if X.ndim == 3:

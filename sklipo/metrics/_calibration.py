@@ -23,6 +23,16 @@ def _check_proba(y_true, y_proba, labels):
     check_consistent_length(y_true, y_proba)
     if len(y_true) == 0:
         raise ValueError("y_true is empty: calibration needs at least one sample.")
+    # logits or scores instead of probabilities give a meaningless error
+    sums = y_proba.sum(axis=1)
+    bad = ~((y_proba >= 0) & (y_proba <= 1)).all(axis=1) | ~np.isclose(sums, 1, atol=1e-3)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "y_proba must hold probabilities (each in [0, 1], each row summing to 1, "
+            f"as predict_proba returns); row {row} is {y_proba[row].tolist()}, summing "
+            f"to {sums[row]:g}. Logits need a softmax first."
+        )
     labels = np.unique(y_true) if labels is None else np.asarray(labels)
     if len(labels) != y_proba.shape[1]:
         raise ValueError(

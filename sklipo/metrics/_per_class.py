@@ -8,6 +8,8 @@ import numpy as np
 from sklearn.metrics import multilabel_confusion_matrix
 from sklearn.utils._param_validation import Options, validate_params
 
+from sklipo.utils import check_label_types
+
 __all__ = ["METRICS", "check_target_names", "metrics_from_confusion", "per_class_metrics"]
 
 # The per-class metrics, in the order tables show them.
@@ -199,6 +201,8 @@ def per_class_metrics(
     >>> table["ppv"]
     array([0.66666667, 0.        , 0.5       ])
     """
+    check_label_types(y_true, "y_true")
+    check_label_types(y_pred, "y_pred")
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:

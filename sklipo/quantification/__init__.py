@@ -9,6 +9,7 @@ from sklipo.quantification._conformal import (
 )
 from sklipo.quantification._prevalence import PrevalenceEstimator
 from sklipo.quantification._result import PrevalenceResult
+from sklipo.quantification._solvers import solve_adjusted
 from sklipo.quantification._temperature import apply_temperature, fit_temperature
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "class_coverage",
     "fit_temperature",
     "label_prediction_sets",
+    "solve_adjusted",
 ]

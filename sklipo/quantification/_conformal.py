@@ -21,6 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from sklipo.quantification._prevalence import _check_not_empty
+from sklipo.utils import check_label_types
 
 __all__ = ["ConformalClassifier", "class_coverage", "label_prediction_sets"]
 
@@ -149,6 +150,7 @@ class ConformalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             The fitted classifier.
         """
         _check_not_empty(X, "fit")
+        check_label_types(y)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         check_classification_targets(y)

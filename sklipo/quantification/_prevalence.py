@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 
 from sklipo.quantification._result import PrevalenceResult
 from sklipo.quantification._solvers import em_prevalence, solve_adjusted
+from sklipo.utils import check_label_types
 
 __all__ = ["PrevalenceEstimator"]
 
@@ -210,6 +211,7 @@ class PrevalenceEstimator(MetaEstimatorMixin, BaseEstimator):
             The fitted estimator.
         """
         _check_not_empty(X, "fit")
+        check_label_types(y)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         check_classification_targets(y)

@@ -74,6 +74,13 @@ def fit_temperature(y_true, logits, *, labels=None):
     check_consistent_length(y_true, logits)
     if len(y_true) == 0:
         raise ValueError("y_true is empty: fitting a temperature needs held-out samples.")
+    bad = np.isnan(logits) | np.isposinf(logits)
+    if bad.any():
+        raise ValueError(
+            "logits must be finite numbers (or -inf, the log of a probability of 0); "
+            f"row {int(np.flatnonzero(bad.any(axis=1))[0])} holds "
+            f"{logits[bad][0]}."
+        )
     if not np.isfinite(logits).all():
         # log(0) from a probability of exactly 0: floor it rather than fail.
         logits = np.where(np.isneginf(logits), np.nan, logits)

@@ -12,11 +12,12 @@ from sklipo.utils._files import check_writable, replace_folder, write_atomic, wr
 from sklipo.utils._images import n_channels
 from sklipo.utils._json import json_ready
 from sklipo.utils._masks import bounding_box
-from sklipo.utils._validation import check_range, describe_particle
+from sklipo.utils._validation import check_label_types, check_range, describe_particle
 
 __all__ = [
     "bounding_box",
     "check_boxes",
+    "check_label_types",
     "check_range",
     "check_writable",
     "dask_backend",

@@ -9,6 +9,7 @@ temporary file behind; the error names the file the user asked for.
 
 # License: BSD 3 clause
 
+import errno
 import os
 import shutil
 import tempfile
@@ -222,6 +223,12 @@ def check_writable(path, *, folder=False):
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        # mkdir's own words name the file in the way, not what was asked for
+        blocker = next((p for p in (path.parent, *path.parent.parents) if p.is_file()), path.parent)
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"Could not write '{path}': '{blocker}' is a file, not a folder"
+        ) from exc
     except OSError as exc:
         raise _named(exc, path) from exc
     target = path.parent if folder or not path.is_dir() else path

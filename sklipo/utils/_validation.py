@@ -2,11 +2,11 @@
 
 # License: BSD 3 clause
 
-from numbers import Real
+from numbers import Number, Real
 
 import numpy as np
 
-__all__ = ["check_range", "describe_particle"]
+__all__ = ["check_label_types", "check_range", "describe_particle"]
 
 _CLOSED = {"both": ("<=", "<="), "left": ("<=", "<"), "right": ("<", "<="), "neither": ("<", "<")}
 
@@ -94,3 +94,67 @@ def describe_particle(index, id_=None):
     if id_ is None or str(id_) == str(index):
         return f"particle {index}"
     return f"particle {index} (id {str(id_)!r})"
+
+
+def _label_kind(label):
+    if isinstance(label, (str, np.str_, bytes)):
+        return "string"
+    if isinstance(label, (Number, np.bool_)):
+        return "number"
+    return type(label).__name__
+
+
+def check_label_types(y, name="y"):
+    """Refuse labels that mix types or hold None, before NumPy sorts them.
+
+    Sorting such labels fails deep inside NumPy ("'<' not supported between
+    instances of 'int' and 'str'"), and a list mixing numbers and strings is
+    silently turned into strings ('1', 'a'). Arrays of one dtype pass
+    untouched; only lists and object arrays are looked into.
+
+    Parameters
+    ----------
+    y : array-like
+        The labels, as the user passed them.
+    name : str, default="y"
+        How the error message names them.
+
+    Raises
+    ------
+    ValueError
+        If a label is None, or labels mix numbers, strings or other types;
+        the message names the first offending position.
+
+    Examples
+    --------
+    >>> from sklipo.utils import check_label_types
+    >>> check_label_types(["a", "b"])
+    >>> check_label_types([1, "a"])
+    Traceback (most recent call last):
+    ...
+    ValueError: y mixes numbers and strings (1 at position 0, 'a' at position 1); give every label the same type, e.g. all strings.
+    """
+    if isinstance(y, (list, tuple)):
+        values = y
+    else:
+        array = np.asarray(y) if hasattr(y, "__array__") or hasattr(y, "__len__") else None
+        if array is None or array.dtype != object:
+            return
+        values = array.ravel().tolist()
+    first = {}
+    for position, label in enumerate(values):
+        if label is None or (isinstance(label, (float, np.floating)) and np.isnan(label)):
+            raise ValueError(
+                f"{name} holds a missing label ({label}) at position {position}; drop "
+                "those particles or give them a label."
+            )
+        if isinstance(label, (list, tuple, np.ndarray)):
+            return  # not one label per sample: the shape check says so
+        kind = _label_kind(label)
+        first.setdefault(kind, (label, position))
+        if len(first) > 1:
+            (a, (la, pa)), (b, (lb, pb)) = list(first.items())[:2]
+            raise ValueError(
+                f"{name} mixes {a}s and {b}s ({la!r} at position {pa}, {lb!r} at "
+                f"position {pb}); give every label the same type, e.g. all strings."
+            )
