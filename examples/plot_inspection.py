@@ -2,12 +2,13 @@
 =================================================================
 
 Trains LipNet-4 on the synthetic lamellarity problem (cropped, masked, 28x28,
-balanced batches), reports its held-out accuracy per class, then plots the
-first conv layer's kernels (``<plot>_kernels.png``), every conv layer's
-feature maps for one multilamellar particle (``<plot>_feature_maps.png``),
-and saliency, guided backprop and deconvnet maps side by side for one
-held-out particle of each class (``<plot>_attribution.png``). ``--smoke``
-runs a tiny check.
+balanced batches), reports its held-out accuracy per class and its conv
+layers (conv1 ... conv4), then plots the kernels of conv1
+(``<plot>_kernels.png``), every conv layer's feature maps for one
+multilamellar particle (``<plot>_feature_maps.png``), and saliency, guided
+backprop and deconvnet maps side by side for one held-out particle of each
+class, each explained for its true class (``<plot>_attribution.png``).
+``--smoke`` runs a tiny check.
 
 The output below comes from the documentation's small run (``--gallery``:
 510 particles at the study's class proportions, 2 epochs). The
@@ -32,6 +33,7 @@ from sklipo.inspection import (  # noqa: E402
     AttributionDisplay,
     FeatureMapDisplay,
     KernelDisplay,
+    conv_layers,
 )
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize  # noqa: E402
 
@@ -69,13 +71,15 @@ def main(argv=None):
         )
     )
 
-    _save(KernelDisplay.from_estimator(model), f"{prefix}_kernels.png")
+    print(f"conv layers: {', '.join(conv_layers(model))}")
+    _save(KernelDisplay.from_estimator(model, layer="conv1"), f"{prefix}_kernels.png")
     multilamellar = np.flatnonzero(y_test == "multilamellar")[0]
     _save(
         FeatureMapDisplay.from_estimator(model, X_test[[multilamellar]]),
         f"{prefix}_feature_maps.png",
     )
-    # one held-out particle per class, each explained for its own (true) class
+    # one held-out particle per class, each explained for its own (true) class:
+    # the row titles say "target: <class> (p = ...)", the probability of that class
     rows = [np.flatnonzero(y_test == name)[0] for name in data.target_names]
     _save(
         AttributionDisplay.from_estimator(model, X_test[rows], target=y_test[rows]),

@@ -2,12 +2,11 @@
 
 # License: BSD 3 clause
 
-import re
 import sys
 import time
 from contextlib import contextmanager
 
-__all__ = ["EpochLog", "Progress", "format_duration", "limit_threads"]
+__all__ = ["Progress", "format_duration", "limit_threads"]
 
 
 def format_duration(seconds):
@@ -150,61 +149,6 @@ def _isatty(file):
         return file.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-# An epoch row of skorch's PrintLog table: the epoch number first, then the
-# numbers (some wrapped in ANSI colour codes marking the best so far).
-_EPOCH_ROW = re.compile(r"^\s*(\d+)\s+(.*)$")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class EpochLog:
-    """A text sink that turns skorch's per-epoch table into progress steps.
-
-    skorch prints one table row per epoch when the net is verbose. Redirect
-    standard output to an ``EpochLog`` while fitting a verbose
-    :class:`~sklipo.classifier.LipNetClassifier` (``contextlib.redirect_stdout``)
-    and each row becomes one step of `progress`, reported as
-    ``"train_loss 0.912, 1.2 s"``; other output passes through.
-
-    Parameters
-    ----------
-    progress : Progress
-        Counts the epochs.
-    stream : file object
-        Where other output goes (the real standard output).
-    """
-
-    def __init__(self, progress, stream):
-        self.progress = progress
-        self.stream = stream
-        self._header = None
-        self._buffer = ""
-
-    def write(self, text):
-        self._buffer += text
-        *lines, self._buffer = self._buffer.split("\n")
-        for line in lines:
-            self._line(line)
-        return len(text)
-
-    def _line(self, line):
-        plain = _ANSI.sub("", line)
-        row = _EPOCH_ROW.match(plain)
-        if plain.strip().startswith("epoch"):
-            self._header = plain.split()
-        elif row and self._header:
-            values = plain.split()
-            pairs = [
-                f"{name} {value}" if name != "dur" else f"{float(value):.1f} s"
-                for name, value in zip(self._header[1:], values[1:])
-            ]
-            self.progress.update(", ".join(pairs))
-        elif set(plain.strip()) - {"-", " "}:
-            self.progress.write(line)
-
-    def flush(self):
-        self.stream.flush()
 
 
 @contextmanager

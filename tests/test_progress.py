@@ -1,11 +1,14 @@
 """Tests of the progress reports and thread limits of long runs."""
 
 import io
+import pickle
+import re
 import sys
 
+import numpy as np
 import pytest
 
-from sklipo._progress import EpochLog, Progress, format_duration, limit_threads
+from sklipo._progress import Progress, format_duration, limit_threads
 
 
 class _Terminal(io.StringIO):
@@ -48,18 +51,52 @@ def test_progress_draws_a_bar_on_a_terminal():
     assert "0/2" in terminal.getvalue()
 
 
-def test_epoch_log_turns_skorch_rows_into_steps():
-    """Check that each row of skorch's epoch table becomes one progress line."""
-    out = io.StringIO()
-    progress = Progress(2, "[train] epoch", file=out)
-    log = EpochLog(progress, out)
-    log.write("  epoch    train_loss     dur\n-------  ------------  ------\n")
-    log.write("      1        \x1b[36m1.0986\x1b[0m  0.1234\n      2        0.9")
-    log.write("500  0.1100\nsomething else\n")
-    lines = out.getvalue().splitlines()
-    assert lines[0].startswith("[train] epoch 1/2: train_loss 1.0986, 0.1 s (")
-    assert lines[1].startswith("[train] epoch 2/2: train_loss 0.9500, 0.1 s (")
-    assert lines[2] == "something else"
+def test_epoch_progress_reports_each_epoch_of_a_fit(capsys):
+    """Check that the callback makes each epoch of a LipNet fit one progress line."""
+    from sklipo._epoch_progress import EpochProgress
+    from sklipo.classifier import LipNetClassifier
+
+    X = np.random.RandomState(0).rand(24, 16, 16).astype(np.float32)
+    clf = LipNetClassifier(
+        "lipnet1", max_epochs=2, early_stopping=True, validation_fraction=0.25,
+        callbacks=[EpochProgress("[x] epoch", bar=False)], random_state=0,
+    ).fit(X, [0, 1] * 12)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["[x] epoch 1/2", "[x] epoch 2/2"]
+    assert re.match(r"\[x\] epoch 1/2: train_loss \d\.\d{4}, valid_loss \d\.\d{4}, "
+                    r"\d+\.\d s \(.* elapsed, about .* left\)$", lines[0])
+    # the fitted clone let go of its progress; the parameter's own was never used
+    fitted = dict(clf.net_.callbacks_)["EpochProgress"]
+    assert not hasattr(fitted, "progress_") and fitted is not clf.callbacks[0]
+    assert vars(clf.callbacks[0]) == {"desc": "[x] epoch", "bar": False, "keep_lines": False}
+
+
+def test_epoch_progress_draws_a_bar_and_pickles(capsys):
+    """Check the bar on standard error, and that a callback in use pickles without it."""
+    from sklipo._epoch_progress import EpochProgress
+
+    class _Net:
+        max_epochs = 3
+        history = [{"epoch": 1, "train_loss": 0.5, "train_loss_best": True, "dur": 0.25}]
+
+    callback = EpochProgress("[x] epoch", bar=True)
+    callback.on_train_begin(_Net())
+    callback.on_epoch_end(_Net())
+    copy = pickle.loads(pickle.dumps(callback))
+    assert not hasattr(copy, "progress_") and copy.get_params() == callback.get_params()
+    callback.on_train_end(_Net())
+    captured = capsys.readouterr()
+    assert "\r[x] epoch:" in captured.err and "/3" in captured.err and captured.out == ""
+    assert not hasattr(callback, "progress_")
+
+
+def test_epoch_progress_scores_skip_bookkeeping():
+    """Check that an epoch's message holds its scores and duration, not flags or counts."""
+    from sklipo._epoch_progress import _scores
+
+    row = {"epoch": 3, "batches": [], "train_loss": 0.91234, "train_loss_best": False,
+           "train_batch_count": 3, "valid_acc": 0.5, "event_cp": True, "note": "x", "dur": 1.234}
+    assert _scores(row) == "train_loss 0.9123, valid_acc 0.5000, 1.2 s"
 
 
 def test_limit_threads_sets_torch_and_restores_it():

@@ -71,13 +71,25 @@ def _batches(clf, data, batch_size):
         yield i * batch_size, inputs
 
 
-def _conv_modules(module):
-    return {name: m for name, m in module.named_modules() if isinstance(m, nn.Conv2d)}
+def _conv_paths(module):
+    """The module's conv layers: ``{"conv1": torch module path, ...}``, in forward order.
+
+    The names follow the architecture (conv1 is the first convolution the
+    image meets), whatever the torch attributes holding the layers are
+    called; the modules register their layers in forward order.
+    """
+    paths = [name for name, m in module.named_modules() if isinstance(m, nn.Conv2d)]
+    return {f"conv{i}": path for i, path in enumerate(paths, start=1)}
+
+
+def _conv_module(module, name):
+    """The conv layer called `name` (``"conv1"`` ...) of a module."""
+    return module.get_submodule(_conv_paths(module)[name])
 
 
 def _check_layers(clf, layer):
     """The conv layer names `layer` asks for (all when None), checked."""
-    convs = list(_conv_modules(clf.net_.module_))
+    convs = list(_conv_paths(clf.net_.module_))
     if layer is None:
         return convs
     names = [layer] if isinstance(layer, str) else list(layer)
@@ -91,9 +103,9 @@ def _check_layers(clf, layer):
     return names
 
 
-def _followed_by_relu(module, name):
-    """Whether the conv layer's output goes through a ReLU next."""
-    parent_name, _, index = name.rpartition(".")
+def _followed_by_relu(module, path):
+    """Whether the output of the conv layer at torch path `path` goes through a ReLU next."""
+    parent_name, _, index = path.rpartition(".")
     if isinstance(module.get_submodule(parent_name.rpartition(".")[0]), LipNetFCN):
         # LipNetFCN (alone or as a two-branch net's image branch) applies
         # F.relu to every one of its convolutions
@@ -124,8 +136,10 @@ def conv_layers(estimator):
     Returns
     -------
     names : list of str
-        The layers' names in the torch module, in forward order (e.g.
-        ``"features.0"``), as :func:`feature_maps` and the displays take them.
+        ``["conv1", ..., "convN"]``: the convolutions numbered in the order the
+        image meets them, as in the architecture's description (LipNet-4's
+        four, LipNet-4c's 1x1 head last), and as :func:`feature_maps` and
+        the displays take them.
 
     Raises
     ------
@@ -142,16 +156,16 @@ def conv_layers(estimator):
     >>> X = np.random.RandomState(0).rand(20, 28, 28)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
     >>> conv_layers(clf)
-    ['features.0', 'features.2', 'features.6', 'features.8']
+    ['conv1', 'conv2', 'conv3', 'conv4']
     """
     _, clf = _split_estimator(estimator)
-    return list(_conv_modules(clf.net_.module_))
+    return list(_conv_paths(clf.net_.module_))
 
 
 def _feature_maps(clf, data, names, batch_size):
     module = _eval_copy(clf)
-    convs = _conv_modules(module)
-    relu = {name: _followed_by_relu(module, name) for name in names}
+    paths = _conv_paths(module)
+    relu = {name: _followed_by_relu(module, paths[name]) for name in names}
     recorded = {name: [] for name in names}
 
     def recorder(name):
@@ -163,7 +177,7 @@ def _feature_maps(clf, data, names, batch_size):
         return record
 
     for name in names:
-        convs[name].register_forward_hook(recorder(name))
+        module.get_submodule(paths[name]).register_forward_hook(recorder(name))
     sizes = []
     with torch.no_grad():
         for _, inputs in _batches(clf, data, batch_size):
@@ -201,8 +215,8 @@ def feature_maps(estimator, X, *, layer=None, batch_size=256):
         Particles as the estimator takes them: raw input for a pipeline (its
         preprocessing is applied), network-ready images for a classifier.
     layer : str or list of str, default=None
-        Conv layer name(s), see :func:`conv_layers`; None means every conv
-        layer.
+        Conv layer name(s) such as ``"conv2"``, see :func:`conv_layers`; None
+        means every conv layer.
     batch_size : int, default=256
         Particles per forward pass.
 
@@ -230,7 +244,7 @@ def feature_maps(estimator, X, *, layer=None, batch_size=256):
     >>> from sklipo.inspection import feature_maps
     >>> X = np.random.RandomState(0).rand(20, 28, 28)
     >>> clf = LipNetClassifier(max_epochs=1, random_state=0).fit(X, [0, 1] * 10)
-    >>> feature_maps(clf, X[:2], layer="features.6")["features.6"].shape
+    >>> feature_maps(clf, X[:2], layer="conv3")["conv3"].shape
     (2, 32, 14, 14)
     """
     clf, X = _transformed(estimator, X)

@@ -6,13 +6,18 @@ from math import ceil, sqrt
 
 import numpy as np
 
-from sklipo.inspection._attribution import ATTRIBUTION_METHODS, _attribution, _check_method
+from sklipo.inspection._attribution import (
+    ATTRIBUTION_METHODS,
+    _attribution,
+    _check_method,
+)
 from sklipo.inspection._network import (
     _check_layers,
+    _conv_module,
     _feature_maps,
     _input_images,
-    _transformed,
     _split_estimator,
+    _transformed,
 )
 
 __all__ = ["AttributionDisplay", "FeatureMapDisplay", "KernelDisplay"]
@@ -167,7 +172,8 @@ class KernelDisplay:
             A fitted :class:`~sklipo.classifier.LipNetClassifier`, or a fitted
             pipeline whose last step is one.
         layer : str, default=None
-            A conv layer name (see :func:`conv_layers`); None is the first.
+            A conv layer name such as ``"conv2"`` (see :func:`conv_layers`);
+            None is the first, ``"conv1"``.
         ax : matplotlib Axes, default=None
             Where to draw; None makes a new figure.
         cmap : str or matplotlib Colormap, default="RdBu_r"
@@ -188,7 +194,7 @@ class KernelDisplay:
         """
         _, clf = _split_estimator(estimator)
         name = _check_layers(clf, layer)[0]
-        kernels = clf.net_.module_.get_submodule(name).weight.detach().cpu().numpy()
+        kernels = _conv_module(clf.net_.module_, name).weight.detach().cpu().numpy()
         return cls(kernels, layer=name).plot(ax=ax, cmap=cmap, colorbar=colorbar)
 
 
@@ -291,8 +297,8 @@ class FeatureMapDisplay:
         X : ParticleSet or ndarray
             One particle as the estimator takes it, e.g. ``X[[i]]``.
         layer : str or list of str, default=None
-            Conv layer name(s) (see :func:`conv_layers`); None is every conv
-            layer.
+            Conv layer name(s) such as ``"conv2"`` (see :func:`conv_layers`);
+            None is every conv layer.
         figure : matplotlib Figure, default=None
             An empty figure to draw in; None makes a new one.
         cmap : str or matplotlib Colormap, default="RdBu_r"
@@ -334,7 +340,8 @@ class AttributionDisplay:
     maps : dict of str to list of ndarray of shape (H, W)
         For each method, one map per image, see :func:`attribution`.
     labels : list of str, default=None
-        A title per particle (e.g. its predicted class); None shows none.
+        A title per particle (e.g. ``"predicted: multilamellar (p = 0.82)"``);
+        None shows none.
 
     Attributes
     ----------
@@ -441,8 +448,9 @@ class AttributionDisplay:
         Returns
         -------
         display : AttributionDisplay
-            The display, drawn; each row is titled with the explained class and
-            its probability.
+            The display, drawn. Each row is titled with the explained class and
+            its probability: ``"predicted: multilamellar (p = 0.82)"`` when
+            `target` is None, ``"target: unilamellar (p = 0.10)"`` otherwise.
 
         Raises
         ------
@@ -460,10 +468,13 @@ class AttributionDisplay:
         for method in methods:
             maps[method], proba = _attribution(clf, data, method, target, batch_size=256)
         if target is None:
-            codes = proba.argmax(axis=1)
+            codes, kind = proba.argmax(axis=1), "predicted"
         else:
             codes = np.searchsorted(clf.classes_, np.broadcast_to(target, len(data)))
-        labels = [f"{clf.classes_[k]} (p={proba[i, k]:.2f})" for i, k in enumerate(codes)]
+            kind = "target"
+        labels = [
+            f"{kind}: {clf.classes_[k]} (p = {proba[i, k]:.2f})" for i, k in enumerate(codes)
+        ]
         return cls(_input_images(clf, X), maps, labels=labels).plot(
             figure=figure, cmap=cmap, alpha=alpha
         )

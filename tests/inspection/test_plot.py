@@ -46,6 +46,7 @@ def test_tile_places_panels_row_by_row():
 def test_kernel_display_symmetric_limits_and_png(clf, tmp_path):
     """Check the first layer's kernels: one panel each, colour limits symmetric."""
     display = KernelDisplay.from_estimator(clf)
+    assert display.layer == "conv1" and display.ax_.get_title().startswith("conv1: 32x1 kernels")
     weights = clf.net_.module_.features[0].weight.detach().numpy()
     np.testing.assert_array_equal(display.kernels, weights)
     low, high = display.im_.get_clim()
@@ -58,7 +59,9 @@ def test_kernel_display_symmetric_limits_and_png(clf, tmp_path):
 
 def test_kernel_display_deeper_layer_is_out_by_in(clf):
     """Check that a 32-input layer is tiled output channels by input channels."""
-    display = KernelDisplay.from_estimator(clf, layer="features.8", colorbar=False)
+    display = KernelDisplay.from_estimator(clf, layer="conv4", colorbar=False)
+    weights = clf.net_.module_.features[8].weight.detach().numpy()
+    np.testing.assert_array_equal(display.kernels, weights)
     assert display.im_.get_array().shape == (32 * 4 - 1, 32 * 4 - 1)
     assert display.ax_.get_xlabel() == "input channel"
     assert len(display.figure_.axes) == 1
@@ -66,17 +69,17 @@ def test_kernel_display_deeper_layer_is_out_by_in(clf):
 
 def test_kernel_display_unknown_layer(clf):
     """Check the error listing the conv layers."""
-    with pytest.raises(ValueError, match="no conv layer 'features.1'; its conv layers are"):
-        KernelDisplay.from_estimator(clf, layer="features.1")
+    with pytest.raises(ValueError, match="no conv layer 'features.0'; its conv layers are 'conv1'"):
+        KernelDisplay.from_estimator(clf, layer="features.0")
 
 
 def test_feature_map_display_every_layer(clf, tmp_path):
     """Check one axes for the input and one per conv layer, and the PNG."""
     display = FeatureMapDisplay.from_estimator(clf, X[[3]])
     assert len(display.axes_) == 5
-    assert list(display.maps) == ["features.0", "features.2", "features.6", "features.8"]
+    assert list(display.maps) == ["conv1", "conv2", "conv3", "conv4"]
     np.testing.assert_allclose(display.image, X[3], rtol=1e-5, atol=1e-6)
-    assert display.axes_[3].get_title() == "features.6: 32 channels of 14x14"
+    assert display.axes_[3].get_title() == "conv3: 32 channels of 14x14"
     assert _saved(display.figure_, tmp_path / "maps.png") > 0
 
 
@@ -84,8 +87,8 @@ def test_feature_map_display_one_layer_of_fcn(tmp_path):
     """Check the FCN's maps of one particle at its own size."""
     particles = ParticleSet([RNG.rand(h, w) for h, w in [(20, 30), (33, 17)]])
     fcn = LipNetClassifier("lipnet_fcn", max_epochs=1, random_state=0).fit(particles, [0, 1])
-    display = FeatureMapDisplay.from_estimator(fcn, particles[[1]], layer="features.3")
-    assert display.maps["features.3"].shape == (32, 16, 8)
+    display = FeatureMapDisplay.from_estimator(fcn, particles[[1]], layer="conv4")
+    assert display.maps["conv4"].shape == (32, 16, 8)
     assert len(display.axes_) == 2
     assert _saved(display.figure_, tmp_path / "maps.png") > 0
 
@@ -105,7 +108,7 @@ def test_attribution_display_grid_and_labels(clf, tmp_path):
     ]
     proba = clf.predict_proba(X[:3])
     predicted = clf.predict(X[:3])
-    assert display.axes_[1, 0].get_title() == f"{predicted[1]} (p={proba[1].max():.2f})"
+    assert display.axes_[1, 0].get_title() == f"predicted: {predicted[1]} (p = {proba[1].max():.2f})"
     assert len(display.axes_[0, 1].get_images()) == 2  # image and map over it
     assert _saved(display.figure_, tmp_path / "attribution.png") > 0
 
@@ -114,7 +117,8 @@ def test_attribution_display_chosen_target_and_methods(clf):
     """Check the title of a chosen class and a single-method grid."""
     display = AttributionDisplay.from_estimator(clf, X[:2], methods=["deconvnet"], target="uni")
     assert display.axes_.shape == (2, 2)
-    assert display.axes_[0, 0].get_title().startswith("uni (p=")
+    proba = clf.predict_proba(X[:2])[:, list(clf.classes_).index("uni")]
+    assert display.axes_[0, 0].get_title() == f"target: uni (p = {proba[0]:.2f})"
 
 
 def test_attribution_display_bad_methods(clf):
