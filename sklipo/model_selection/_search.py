@@ -1,0 +1,455 @@
+"""A successive-halving search over whole particle pipelines, planned to a time budget."""
+
+# License: BSD 3 clause
+
+import contextlib
+import math
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import HalvingRandomSearchCV, StratifiedShuffleSplit, check_cv
+from sklearn.utils._param_validation import Interval
+
+from sklipo.model_selection._space import FAMILIES, IMBALANCE_TREATMENTS, recipe_pipeline, recipe_space
+
+__all__ = ["BudgetedHalvingSearchCV", "make_search"]
+
+# a rarest class needs about this many training samples in the smallest round
+_MIN_RARE = 6
+# the pilot fit's size, and the largest number of candidates a plan draws
+_PILOT_SAMPLES = 200
+_MAX_CANDIDATES = 243
+
+
+class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
+    """Successive halving over random candidates, sized to a wall-clock budget.
+
+    scikit-learn's :class:`~sklearn.model_selection.HalvingRandomSearchCV`
+    with one more parameter, `budget`. Without it, the search is exactly the
+    parent's. With it, `fit` first plans the search:
+
+    1. a *pilot* times one epoch of the estimator as given (the pipeline's
+       default recipe) on a stratified subset of up to 200 particles, giving
+       seconds per particle and epoch;
+    2. the mean cost of a candidate relative to the pilot is estimated from
+       the parameter grids (mean epochs times mean pixel area of the image
+       sizes over 28x28);
+    3. the smallest resource is raised so that the rarest class keeps about 6
+       training particles in the first round (``resource="n_samples"``
+       subsamples without stratifying);
+    4. ``n_candidates`` and ``min_resources`` are chosen as the largest
+       number of candidates whose rounds (each candidate of round ``i`` fitted
+       on every fold with ``min_resources * factor**i``), plus the final
+       refit, fit in what is left of the budget.
+
+    The plan is recorded in ``budget_plan_`` and the time taken in
+    ``elapsed_``. The budget is *planned, not enforced*: a running fit is
+    never stopped, and the estimate is only as good as the cost model
+    (architectures and samplers differ in cost, the SVM costs far less than a
+    network), so a search can end well before or after it; compare
+    ``elapsed_`` with ``budget``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The pipeline whose settings are the candidates.
+    param_distributions : dict or list of dict
+        The candidates' settings (see
+        :class:`~sklearn.model_selection.HalvingRandomSearchCV`).
+    budget : float, default=None
+        Wall-clock seconds for the whole `fit` (pilot, search and refit);
+        None searches `n_candidates` as given.
+    n_candidates : "exhaust" or int, default="exhaust"
+        Candidates of the first round, when there is no `budget`.
+    factor : int, default=3
+        The halving factor.
+    resource : str, default="n_samples"
+        The resource, ``"n_samples"`` or a parameter of `estimator` such as
+        ``"clf__max_epochs"``.
+    max_resources : "auto" or int, default="auto"
+        The resource of the last round ("auto": all samples).
+    min_resources : {"exhaust", "smallest"} or int, default="smallest"
+        The resource of the first round, when there is no `budget`.
+    aggressive_elimination : bool, default=False
+        See the parent class.
+    cv : int, cross-validation generator or iterable, default=3
+        The inner folds.
+    scoring : str or callable, default="balanced_accuracy"
+        What the candidates are ranked by.
+    refit : bool, default=True
+        Refit the best candidate on all the data (``best_estimator_``).
+    error_score : "raise" or float, default=np.nan
+        The score of a candidate whose fit fails (for example a
+        ``"lipnet_fcn"`` given particles below its minimum size).
+    return_train_score : bool, default=False
+        Also score the training folds.
+    random_state : int, RandomState instance or None, default=None
+        Draws the candidates, the subsamples and the pilot's particles.
+    n_jobs : int, default=None
+        Parallel fits; networks use several threads each.
+    verbose : int, default=0
+        Verbosity of the search.
+
+    Attributes
+    ----------
+    budget_plan_ : dict or None
+        The plan: ``budget``, ``pilot_seconds``, ``seconds_per_sample_epoch``,
+        ``cost_factor``, ``n_candidates``, ``min_resources``,
+        ``max_resources``, ``n_iterations``, ``estimated_seconds``; None
+        without a budget.
+    elapsed_ : float
+        Seconds the whole `fit` took.
+    best_params_, best_estimator_, cv_results_, ... : object
+        Those of :class:`~sklearn.model_selection.HalvingRandomSearchCV`.
+
+    See Also
+    --------
+    make_search : This search over sklipo's recipes.
+    """
+
+    _parameter_constraints = {
+        **HalvingRandomSearchCV._parameter_constraints,
+        "budget": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        budget=None,
+        n_candidates="exhaust",
+        factor=3,
+        resource="n_samples",
+        max_resources="auto",
+        min_resources="smallest",
+        aggressive_elimination=False,
+        cv=3,
+        scoring="balanced_accuracy",
+        refit=True,
+        error_score=np.nan,
+        return_train_score=False,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        super().__init__(
+            estimator,
+            param_distributions,
+            n_candidates=n_candidates,
+            factor=factor,
+            resource=resource,
+            max_resources=max_resources,
+            min_resources=min_resources,
+            aggressive_elimination=aggressive_elimination,
+            cv=cv,
+            scoring=scoring,
+            refit=refit,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        self.budget = budget
+
+    def fit(self, X, y=None, **params):
+        """Plan the search to the budget (if any), run it, and refit the best.
+
+        Parameters
+        ----------
+        X : ParticleSet or array-like
+            The particles.
+        y : array-like of shape (n_samples,)
+            The labels.
+        **params : dict
+            Passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : BudgetedHalvingSearchCV
+            The fitted search.
+        """
+        start = time.perf_counter()
+        self.budget_plan_ = None
+        if self.budget is not None:
+            self.budget_plan_ = self._plan(X, y, start)
+        planned = {}
+        if self.budget_plan_ is not None:
+            planned = {
+                "n_candidates": self.budget_plan_["n_candidates"],
+                "min_resources": self.budget_plan_["min_resources"],
+                "max_resources": self.budget_plan_["max_resources"],
+            }
+        with _set_for_fit(self, planned):
+            super().fit(X, y, **params)
+        self.elapsed_ = time.perf_counter() - start
+        return self
+
+    # -- planning ------------------------------------------------------------
+
+    def _plan(self, X, y, start):
+        y = np.asarray(y)
+        n = len(y)
+        n_splits = check_cv(self.cv, y, classifier=True).get_n_splits(X, y)
+        seconds, epochs = _pilot(self.estimator, X, y, self.random_state)
+        per_unit = seconds * _cost_factor(self.param_distributions, self.estimator)
+        if self.resource == "n_samples":
+            max_resources = n if self.max_resources == "auto" else int(self.max_resources)
+            rarest = np.unique(y, return_counts=True)[1].min() * (n_splits - 1) / n_splits
+            smallest = math.ceil(_MIN_RARE * max_resources / max(rarest, 1))
+            smallest = max(smallest, 2 * n_splits * len(np.unique(y)))
+            # one unit: one particle trained on (all epochs) in one fold
+            unit = per_unit * (n_splits - 1) / n_splits * n_splits
+            refit = per_unit * n
+        else:
+            max_resources = int(self.max_resources) if self.max_resources != "auto" else epochs
+            smallest = 1 if self.min_resources in ("smallest", "exhaust") else int(
+                self.min_resources
+            )
+            # one unit: one epoch on the training folds, every fold
+            unit = per_unit / max(epochs, 1) * n * (n_splits - 1)
+            refit = per_unit / max(epochs, 1) * n * max_resources
+        smallest = min(smallest, max_resources)
+        left = self.budget - (time.perf_counter() - start) - refit
+        best = _best_schedule(left, unit, smallest, max_resources, self.factor)
+        return {
+            "budget": float(self.budget),
+            "pilot_seconds": float(time.perf_counter() - start),
+            "seconds_per_sample_epoch": float(seconds / max(epochs, 1)),
+            "cost_factor": float(per_unit / seconds),
+            "max_resources": int(max_resources),
+            **best,
+            "estimated_seconds": float(
+                time.perf_counter() - start + refit + best["estimated_seconds"]
+            ),
+        }
+
+
+@contextlib.contextmanager
+def _set_for_fit(search, values):
+    """Give `search` the planned parameters during fit only, then restore them."""
+    saved = {key: getattr(search, key) for key in values}
+    for key, value in values.items():
+        setattr(search, key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            setattr(search, key, value)
+
+
+def _schedule(n_candidates, smallest, max_resources, factor):
+    """Rounds of sklearn's halving: [(candidates, resource)], as it runs them."""
+    n_required = 1 + math.floor(math.log(n_candidates, factor) + 1e-9) if n_candidates > 1 else 1
+    n_possible = 1 + math.floor(math.log(max_resources / smallest, factor) + 1e-9)
+    n_iterations = min(n_required, n_possible)
+    # like min_resources="exhaust": the last round uses (nearly) all resources
+    first = max(smallest, max_resources // factor ** (n_iterations - 1))
+    return [
+        (math.ceil(n_candidates / factor**i), first * factor**i) for i in range(n_iterations)
+    ], first
+
+
+def _best_schedule(seconds, unit, smallest, max_resources, factor):
+    """The most candidates whose rounds cost at most `seconds`."""
+    choice = None
+    for n_candidates in range(1, _MAX_CANDIDATES + 1):
+        rounds, first = _schedule(n_candidates, smallest, max_resources, factor)
+        cost = unit * sum(k * r for k, r in rounds)
+        if choice is not None and cost > seconds:
+            break
+        choice = {
+            "n_candidates": n_candidates,
+            "min_resources": int(first),
+            "n_iterations": len(rounds),
+            "estimated_seconds": float(cost),
+        }
+    return choice
+
+
+def _pilot(estimator, X, y, random_state):
+    """Seconds per training particle of `estimator`'s default recipe, and its epochs.
+
+    After an untimed warm-up, fits of one and of two epochs (with a
+    prediction) are timed on a stratified subset: their difference is the
+    cost of an epoch, the rest the cost of preprocessing; the result is
+    scaled to the estimator's own epoch count.
+    """
+    n = len(y)
+    probe = clone(estimator)
+    epoch_params = [key for key in probe.get_params() if key.endswith("max_epochs")]
+    epochs = probe.get_params()[epoch_params[0]] if epoch_params else 1
+    probe.set_params(**{key: 1 for key in epoch_params})
+    subset = np.arange(n)
+    if n > _PILOT_SAMPLES:
+        split = StratifiedShuffleSplit(1, train_size=_PILOT_SAMPLES, random_state=random_state)
+        try:
+            subset = next(split.split(np.zeros(n), y))[0]
+        except ValueError:  # a class too rare to stratify
+            subset = np.random.RandomState(0).permutation(n)[:_PILOT_SAMPLES]
+    X_pilot, y_pilot = X[subset], y[subset]
+    probe.fit(X_pilot, y_pilot)  # untimed: torch's and the libraries' first-call costs
+    times = []
+    for n_epochs in (1, 2):
+        probe.set_params(**{key: n_epochs for key in epoch_params})
+        start = time.perf_counter()
+        probe.fit(X_pilot, y_pilot).predict(X_pilot)
+        times.append(time.perf_counter() - start)
+    per_epoch = max(times[1] - times[0], 0.0) if epoch_params else 0.0
+    fixed = max(times[0] - per_epoch, 0.0)
+    return (fixed + per_epoch * epochs) / len(subset), epochs
+
+
+def _mean_choice(grids, key, default):
+    values = [v for grid in grids for v in grid.get(key, [default]) if isinstance(v, Real)]
+    return float(np.mean(values)) if values else float(default)
+
+
+def _cost_factor(param_distributions, estimator):
+    """A candidate's mean cost relative to the estimator's default recipe."""
+    grids = param_distributions if isinstance(param_distributions, list) else [
+        param_distributions
+    ]
+    defaults = estimator.get_params()
+    factor = 1.0
+    if "clf__max_epochs" in defaults:
+        base = defaults["clf__max_epochs"]
+        factor *= _mean_choice(grids, "clf__max_epochs", base) / base
+    if "resize__size" in defaults and isinstance(defaults["resize__size"], Integral):
+        base = defaults["resize__size"]
+        sizes = [s for g in grids for s in g.get("resize__size", [base])]
+        factor *= float(np.mean([(s / base) ** 2 for s in sizes]))
+    return factor
+
+
+def make_search(
+    *,
+    budget=None,
+    families=FAMILIES,
+    architectures=("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"),
+    image_sizes=(28, 48, 64),
+    epochs=(15, 30, 60),
+    imbalance=IMBALANCE_TREATMENTS,
+    resource="n_samples",
+    n_candidates=27,
+    factor=3,
+    cv=3,
+    scoring="balanced_accuracy",
+    device="cpu",
+    n_jobs=None,
+    random_state=None,
+    verbose=0,
+):
+    """Build a search over whole particle-classification recipes.
+
+    The candidates are settings of one pipeline (:func:`recipe_pipeline`):
+    how the particle is shown (masked, cropped, or with its surrounding),
+    the intensity normalisation, the image size, the network, the treatment
+    of class imbalance (class weights, balanced batches, augmented
+    oversampling, per-epoch undersampling, logit-adjusted loss or balanced
+    softmax, post-hoc logit adjustment), the augmentation strength, the
+    epochs and test-time augmentation; and, in place of a network, the SVM
+    baseline or a soft-voting or stacking ensemble of a LipNet and the SVM.
+    They are compared by successive halving
+    (:class:`~sklearn.model_selection.HalvingRandomSearchCV`): many
+    candidates on a fraction of the training particles (or epochs), the best
+    third on three times as much, and so on, ranked by balanced accuracy.
+
+    The result is an unfitted estimator: ``fit`` searches and refits the
+    best recipe; ``compare({"searched": make_search(...), ...}, X, y)``
+    clones and fits it in every outer fold, which is nested cross-validation
+    of the whole search.
+
+    Parameters
+    ----------
+    budget : float, default=None
+        Wall-clock seconds for one ``fit``; the number of candidates and
+        the size of the first round are planned from a timed pilot (see
+        :class:`BudgetedHalvingSearchCV`, which also says how far to trust
+        the plan). None searches `n_candidates`.
+    families : sequence of {"lipnet", "lipnet_fcn", "svm", "ensemble"}, \
+default=all
+        The model families to try.
+    architectures : sequence of str, default=the five fixed-size LipNets
+        The fixed-size networks to try.
+    image_sizes : sequence of int, default=(28, 48, 64)
+        The image sizes of the fixed-size networks.
+    epochs : sequence of int, default=(15, 30, 60)
+        The epoch counts to try (``resource="n_samples"``).
+    imbalance : sequence of str, default=all
+        The imbalance treatments to try, from ``"none"``, ``"class_weight"``,
+        ``"balanced_batches"``, ``"oversampling"``, ``"undersampling"``,
+        ``"logit_adjusted"`` (including the balanced softmax, its
+        ``loss_tau=1``) and ``"post_hoc"``.
+    resource : {"n_samples", "epochs"}, default="n_samples"
+        What successive halving grows: the training particles, or the
+        networks' epochs (up to ``max(epochs)``; LipNet families only).
+    n_candidates : int, default=27
+        Candidates of the first round without a budget.
+    factor : int, default=3
+        The halving factor.
+    cv : int or cross-validation generator, default=3
+        The inner folds.
+    scoring : str or callable, default="balanced_accuracy"
+        The ranking score.
+    device : str, default="cpu"
+        The networks' device.
+    n_jobs : int, default=None
+        Parallel candidate fits.
+    random_state : int or None, default=None
+        Seeds the candidates, networks, samplers and subsamples: the same
+        int gives the same search on the CPU.
+    verbose : int, default=0
+        Verbosity of the search.
+
+    Returns
+    -------
+    search : BudgetedHalvingSearchCV
+        The unfitted search; after ``fit``, ``best_estimator_`` is the
+        chosen pipeline and :func:`search_report` describes the result.
+
+    See Also
+    --------
+    search_report : The chosen recipe and the leaderboard, as Markdown.
+    sklipo.compare.compare : Nested cross-validation of the search.
+
+    Examples
+    --------
+    >>> from sklipo.model_selection import make_search
+    >>> search = make_search(budget=600, families=("lipnet", "svm"), random_state=0)
+    >>> type(search).__name__, search.scoring
+    ('BudgetedHalvingSearchCV', 'balanced_accuracy')
+    """
+    if resource not in ("n_samples", "epochs"):
+        raise ValueError(f"resource must be 'n_samples' or 'epochs'; got {resource!r}.")
+    grids = recipe_space(
+        families=families,
+        architectures=architectures,
+        image_sizes=image_sizes,
+        epochs=epochs,
+        imbalance=imbalance,
+        resource=resource,
+        device=device,
+        random_state=random_state,
+    )
+    pipeline = recipe_pipeline(device=device, random_state=random_state)
+    extra = {}
+    if resource == "epochs":
+        extra = {"resource": "clf__max_epochs", "max_resources": int(max(epochs))}
+    return BudgetedHalvingSearchCV(
+        pipeline,
+        grids,
+        budget=budget,
+        n_candidates=n_candidates,
+        factor=factor,
+        cv=cv,
+        scoring=scoring,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        **extra,
+    )

@@ -1,0 +1,233 @@
+"""The recipes a search tries: one pipeline shape, one parameter grid per family."""
+
+# License: BSD 3 clause
+
+from imblearn.pipeline import Pipeline
+from scipy.stats import loguniform
+from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.linear_model import LogisticRegression
+
+from sklipo.augmentation import Augmentation
+from sklipo.classifier import LipNetClassifier
+from sklipo.features import make_svm_baseline
+from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
+from sklipo.sampling import AugmentedOverSampler
+
+__all__ = ["FAMILIES", "IMBALANCE_TREATMENTS", "recipe_pipeline", "recipe_space"]
+
+#: The model families a search can try.
+FAMILIES = ("lipnet", "lipnet_fcn", "svm", "ensemble")
+
+#: The imbalance treatments of the LipNet families.
+IMBALANCE_TREATMENTS = (
+    "none",
+    "class_weight",
+    "balanced_batches",
+    "oversampling",
+    "undersampling",
+    "logit_adjusted",
+    "post_hoc",
+)
+
+_PASS = ["passthrough"]
+
+
+def recipe_pipeline(*, device="cpu", random_state=None):
+    """The pipeline every candidate of a search is a setting of.
+
+    Steps ``"crop"`` (:class:`~sklipo.preprocessing.CropParticle`),
+    ``"normalize"`` (:class:`~sklipo.preprocessing.IntensityNormalizer`),
+    ``"resize"`` (:class:`~sklipo.preprocessing.Resize`), ``"sampler"``
+    (``"passthrough"`` or a sampler, run at fit only) and ``"clf"`` (a
+    :class:`~sklipo.classifier.LipNetClassifier`, or the SVM baseline or an
+    ensemble, which then take the particles with ``"passthrough"`` before
+    them). As it is, the study's recipe: masked, 28x28, LipNet-4, 30 epochs.
+
+    Parameters
+    ----------
+    device : str, default="cpu"
+        The networks' device.
+    random_state : int or None, default=None
+        Seed of the network and the samplers.
+
+    Returns
+    -------
+    pipeline : imblearn.pipeline.Pipeline
+    """
+    return Pipeline(
+        [
+            ("crop", CropParticle("masked")),
+            ("normalize", IntensityNormalizer()),
+            ("resize", Resize(28)),
+            ("sampler", "passthrough"),
+            ("clf", LipNetClassifier(device=device, random_state=random_state)),
+        ]
+    )
+
+
+def _treatment(name, random_state):
+    """The parameters of one imbalance treatment."""
+    return {
+        "none": {},
+        "class_weight": {"clf__class_weight": ["balanced"]},
+        "balanced_batches": {"clf__balanced_batches": [True]},
+        "oversampling": {"sampler": [AugmentedOverSampler(random_state=random_state)]},
+        "undersampling": {"clf__undersample_majority": [0.2, 0.5]},
+        # tau = 1 is the balanced softmax
+        "logit_adjusted": {"clf__loss": ["logit_adjusted"], "clf__loss_tau": [0.5, 1.0, 2.0]},
+        # smoothing caps the logit gaps that a large adjustment would overturn
+        "post_hoc": {"clf__logit_adjustment": [0.5, 1.0], "clf__label_smoothing": [0.0]},
+    }[name]
+
+
+def _normalizers():
+    return [
+        IntensityNormalizer(),
+        IntensityNormalizer("quantile"),
+        IntensityNormalizer("quantile", per_image=False),
+    ]
+
+
+def _augmentations():
+    mild = Augmentation(rotation=180.0, shear=0.05, shift=0.05, zoom=(0.9, 1.0))
+    return ["study", mild, None]
+
+
+def _network_choices(epochs, resource):
+    choices = {
+        "clf__lr": loguniform(5e-4, 5e-3),
+        "clf__augment": _augmentations(),
+        "clf__tta": [None, "dihedral"],
+    }
+    if resource == "n_samples":
+        choices["clf__max_epochs"] = list(epochs)
+    return choices
+
+
+def _lipnet_grids(architectures, sizes, epochs, imbalance, resource, random_state):
+    common = {
+        "crop__mode": ["masked", "cropped", "surrounding"],
+        "normalize": _normalizers(),
+        "resize__size": list(sizes),
+        "clf__architecture": list(architectures),
+        **_network_choices(epochs, resource),
+    }
+    return [{**common, **_treatment(name, random_state)} for name in imbalance]
+
+
+def _fcn_grids(epochs, imbalance, resource, random_state):
+    # the fully convolutional net sees each particle at its own size: no
+    # resize, and no whole cut-outs with their wide surrounding (slow)
+    common = {
+        "crop": [CropParticle("masked"), CropParticle("cropped", margin=4)],
+        "normalize": _normalizers(),
+        "resize": _PASS,
+        "clf__architecture": ["lipnet_fcn"],
+        **_network_choices(epochs, resource),
+    }
+    treatments = [name for name in imbalance if name in ("balanced_batches", "logit_adjusted")]
+    return [{**common, **_treatment(name, random_state)} for name in treatments or imbalance[:1]]
+
+
+def _on_particles(clf_choices):
+    """A grid whose classifier takes the particles as they come."""
+    return {"crop": _PASS, "normalize": _PASS, "resize": _PASS, "sampler": _PASS, **clf_choices}
+
+
+def _ensembles(device, random_state):
+    cnn = recipe_pipeline(device=device, random_state=random_state)
+    cnn.set_params(clf__balanced_batches=True)
+    svm = make_svm_baseline(probability=True)
+    members = [("cnn", cnn), ("svm", svm)]
+    stacker = LogisticRegression(class_weight="balanced", max_iter=1000)
+    return [
+        VotingClassifier(members, voting="soft"),
+        StackingClassifier(members, final_estimator=stacker, cv=3),
+    ]
+
+
+def recipe_space(
+    *,
+    families=FAMILIES,
+    architectures=("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"),
+    image_sizes=(28, 48, 64),
+    epochs=(15, 30, 60),
+    imbalance=IMBALANCE_TREATMENTS,
+    resource="n_samples",
+    device="cpu",
+    random_state=None,
+):
+    """The parameter grids of a search over :func:`recipe_pipeline`.
+
+    One grid per model family and imbalance treatment; a random search
+    draws a grid uniformly, then a value of each of its parameters (the
+    learning rate and the SVM's ``C`` are continuous, log-uniform, which
+    makes scikit-learn draw grids uniformly rather than grid points), so the
+    families get candidates in proportion to their grids: the fixed-size
+    LipNets one per treatment, the fully convolutional one two, the SVM
+    one, the ensembles one.
+
+    Parameters
+    ----------
+    families : sequence of {"lipnet", "lipnet_fcn", "svm", "ensemble"}
+        The families to try.
+    architectures : sequence of str
+        The fixed-size LipNets to try.
+    image_sizes : sequence of int
+        The sizes the fixed-size LipNets see.
+    epochs : sequence of int
+        The epoch counts to try (with ``resource="n_samples"``).
+    imbalance : sequence of str
+        The treatments of class imbalance, from :data:`IMBALANCE_TREATMENTS`.
+    resource : {"n_samples", "epochs"}
+        The successive-halving resource; with ``"epochs"`` the epoch count is
+        the resource, not searched, and only the LipNet families can be
+        tried.
+    device : str, default="cpu"
+        The networks' device.
+    random_state : int or None, default=None
+        Seed of the samplers and ensembles' members.
+
+    Returns
+    -------
+    param_distributions : list of dict
+    """
+    unknown = sorted(set(families) - set(FAMILIES)) + sorted(
+        set(imbalance) - set(IMBALANCE_TREATMENTS)
+    )
+    if unknown or not families or not imbalance:
+        raise ValueError(
+            f"families must be taken from {list(FAMILIES)} and imbalance from "
+            f"{list(IMBALANCE_TREATMENTS)}, at least one of each; got unknown {unknown}."
+        )
+    if resource == "epochs" and set(families) & {"svm", "ensemble"}:
+        raise ValueError(
+            "resource='epochs' halves over the networks' epochs, which the SVM and the "
+            "ensembles do not have; use resource='n_samples' or "
+            "families=('lipnet', 'lipnet_fcn')."
+        )
+    grids = []
+    if "lipnet" in families:
+        grids += _lipnet_grids(architectures, image_sizes, epochs, imbalance, resource, random_state)
+    if "lipnet_fcn" in families:
+        grids += _fcn_grids(epochs, list(imbalance), resource, random_state)
+    if "svm" in families:
+        grids.append(
+            _on_particles(
+                {
+                    "clf": [make_svm_baseline(probability=True)],
+                    "clf__svm__estimator__C": loguniform(1.0, 100.0),
+                }
+            )
+        )
+    if "ensemble" in families:
+        grids.append(
+            _on_particles(
+                {
+                    "clf": _ensembles(device, random_state),
+                    "clf__cnn__crop__mode": ["masked", "cropped", "surrounding"],
+                    "clf__cnn__clf__loss": ["cross_entropy", "logit_adjusted"],
+                }
+            )
+        )
+    return grids
