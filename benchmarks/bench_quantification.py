@@ -19,6 +19,12 @@ out-of-fold probabilities (Platt scaling, the baseline's
 ``probability=True``, against temperature scaling), and the per-class
 coverage of 90 % class-conditional conformal sets on the balanced pool.
 
+With ``--lipnet``: the same ECE for LipNet-4 (``--epochs`` epochs, a few
+minutes per fit on a CPU) trained on the study's proportions, without and
+with temperature scaling (``LipNetClassifier(calibration="temperature")``),
+on fresh particles of the training proportions, with balanced accuracy
+(``--lipnet-only`` skips the SVM parts).
+
 The classifier is the study's SVM baseline (:func:`make_svm_baseline`);
 features are computed once per particle, so the SVM is wrapped with
 ``features="passthrough"``. Targets (issue 17): best MAE <= 0.03 and <= half
@@ -131,6 +137,34 @@ def conformal(X_train, y_train, X_pool, y_pool, args):
     return class_coverage(y_pool, sets, model.classes_), sets.sum(axis=1).mean()
 
 
+def lipnet_calibration(problem, args):
+    """LipNet-4's ECE and balanced accuracy on fresh particles, without and with temperature."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.pipeline import make_pipeline
+
+    from sklipo.classifier import LipNetClassifier
+    from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
+
+    prep = make_pipeline(CropParticle("masked"), IntensityNormalizer("quantile"), Resize(28))
+    rows = []
+    for seed in range(args.seed, args.seed + args.lipnet_seeds):
+        train = make_liposomes(problem, args.n_train, random_state=seed)
+        test = make_liposomes(problem, args.n_train, random_state=seed + 1000)
+        X_train, X_test = prep.fit_transform(train.data), prep.transform(test.data)
+        for calibration in (None, "temperature"):
+            start = time.perf_counter()
+            clf = LipNetClassifier(
+                max_epochs=args.epochs, balanced_batches=True, calibration=calibration,
+                random_state=seed,
+            ).fit(X_train, train.target)
+            proba = clf.predict_proba(X_test)
+            rows.append((seed, calibration, clf.temperature_,
+                         expected_calibration_error(test.target, proba),
+                         balanced_accuracy_score(test.target, proba.argmax(axis=1)),
+                         time.perf_counter() - start))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, noisier figures")
@@ -143,11 +177,24 @@ def main():
     parser.add_argument("--n-bootstrap", type=int, default=200)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lipnet", action="store_true", help="also LipNet-4's ECE")
+    parser.add_argument("--lipnet-only", action="store_true", help="LipNet-4's ECE only")
+    parser.add_argument("--lipnet-seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=8, help="LipNet-4's epochs")
     args = parser.parse_args()
     if args.quick:
         args.n_train, args.n_pool, args.n_samples, args.n_bootstrap = 1500, 600, 20, 100
 
     for problem in args.problems:
+        if args.lipnet or args.lipnet_only:
+            print(f"\n== {problem}: LipNet-4, {args.epochs} epochs, {args.n_train} particles "
+                  "(test: as many fresh ones, same proportions)")
+            print(f"{'seed':>4} {'calibration':12} {'T':>6} {'ECE':>6} {'bal.acc':>7} {'fit s':>6}")
+            for seed, calibration, t, ece, bacc, seconds in lipnet_calibration(problem, args):
+                print(f"{seed:4d} {calibration or 'none':12} {t:6.3f} {ece:6.4f} {bacc:7.4f} "
+                      f"{seconds:6.0f}")
+        if args.lipnet_only:
+            continue
         start = time.perf_counter()
         X_train, y_train, names = features(problem, args.n_train, None, args.seed, args.n_jobs)
         X_pool, y_pool, _ = features(problem, args.n_pool, [1, 1, 1], args.seed + 1, args.n_jobs)

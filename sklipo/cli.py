@@ -8,7 +8,6 @@ import os
 import sys
 import time
 import warnings
-from contextlib import redirect_stdout
 from pathlib import Path
 
 from sklipo import __version__
@@ -20,13 +19,14 @@ from sklipo._cli_population import (
     share_rows,
     shares,
 )
-from sklipo._progress import EpochLog, Progress, limit_threads
+from sklipo._progress import Progress, limit_threads
 
 __all__ = ["main"]
 
 _PROBLEMS = ("lamellarity", "encapsulation")
 _LIPNETS = ("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6")
 _MODELS = (*_LIPNETS, "lipnet_fcn", "svm", "logistic")
+_MASK_SUFFIX = "_mask"
 
 
 class CommandError(Exception):
@@ -46,8 +46,10 @@ def _load_labelled(args):
         data = load_particles(
             args.data,
             pixel_size=args.pixel_size,
-            mask_suffix=None if args.no_masks else "_mask",
+            mask_suffix=None if args.no_masks else _MASK_SUFFIX,
         )
+        if args.no_masks:
+            data = _skip_mask_files(data, args.data)
         origin = f"'{args.data}'"
     else:
         from sklipo.datasets import make_liposomes
@@ -86,12 +88,36 @@ def _load_unlabelled(folder, *, no_masks, pixel_size):
     folder = Path(folder)
     if not folder.is_dir():
         raise CommandError(f"'{folder}' is not a folder.")
-    mask_suffix = None if no_masks else "_mask"
+    mask_suffix = None if no_masks else _MASK_SUFFIX
     has_subfolders = any(p.is_dir() and not p.name.startswith(".") for p in folder.iterdir())
     if has_subfolders or (folder / "manifest.csv").exists():
         data = load_particles(folder, pixel_size=pixel_size, mask_suffix=mask_suffix)
+        if no_masks:
+            data = _skip_mask_files(data, folder)
         return data.data, data.target_names[data.target]
     return _load_flat(folder, mask_suffix, pixel_size), None
+
+
+def _skip_mask_files(data, folder):
+    """Leave out the mask files of class folders loaded with --no-masks: not particles."""
+    import numpy as np
+
+    if not Path(folder).is_dir() or (Path(folder) / "manifest.csv").exists():
+        return data  # a manifest lists its particles itself
+    is_mask = np.char.endswith(np.asarray(data.data.ids, dtype=str), _MASK_SUFFIX)
+    if is_mask.any():
+        _warn_mask_files(int(is_mask.sum()), folder)
+        data.data, data.target = data.data[~is_mask], data.target[~is_mask]
+    return data
+
+
+def _warn_mask_files(count, folder):
+    warnings.warn(
+        f"left out {count} mask file(s) (*{_MASK_SUFFIX}.*) in '{folder}': with "
+        "--no-masks the whole images are used, and masks are not particles.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def _load_flat(folder, mask_suffix, pixel_size):
@@ -106,8 +132,11 @@ def _load_flat(folder, mask_suffix, pixel_size):
         for p in folder.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
     )
-    masks = {p.stem: p for p in files if mask_suffix and p.stem.endswith(mask_suffix)}
+    # mask files are never particles, also when --no-masks leaves them unused
+    masks = {p.stem: p for p in files if p.stem.endswith(mask_suffix or _MASK_SUFFIX)}
     images = [p for p in files if p.stem not in masks]
+    if mask_suffix is None and masks:
+        _warn_mask_files(len(masks), folder)
     if not images:
         raise CommandError(
             f"'{folder}' holds no images ({', '.join(IMAGE_EXTENSIONS)} files)."
@@ -204,6 +233,20 @@ def _check_out(path, force, *, flag="--out", folder=False):
     return path
 
 
+def _check_folds(cv, y, names):
+    """Refuse a --cv that cannot split the data (class codes `y`), before any work."""
+    import numpy as np
+
+    counts = np.bincount(y, minlength=len(names))
+    rarest = int(np.argmin(counts))
+    if counts[rarest] < cv:
+        raise CommandError(
+            f"--cv {cv} needs at least {cv} particles of every class, one for each "
+            f"fold's test part; '{names[rarest]}' has {counts[rarest]}. Lower --cv, or "
+            "add particles of that class."
+        )
+
+
 def _write_csv_file(out, header, rows):
     """Write a CSV whole or not at all: an old file is never left half-written."""
     from sklipo.utils import write_atomic
@@ -230,6 +273,7 @@ def _compare(args):
         _check_out(args.out, args.force, folder=True)
     start = time.perf_counter()
     X, y, names = _load_labelled(args)
+    _check_folds(args.cv, y, names)
     models = {name: _make_model(name, args) for name in args.models}
     print(f"Models: {', '.join(models)}; {args.cv}-fold cross-validation")
     from sklipo.utils import dask_backend
@@ -283,6 +327,7 @@ def _convert(args):
     from sklipo.datasets import convert_to_store, load_particles
 
     start = time.perf_counter()
+    _check_out(args.store, args.force, flag="STORE", folder=True)
     store = convert_to_store(
         args.source,
         args.store,
@@ -364,6 +409,7 @@ def _tune(args):
 
     out = _check_out(args.out, args.force)
     X, y, names = _load_labelled(args)
+    _check_folds(args.cv, y, names)
     search = make_search(
         budget=args.budget,
         families=tuple(args.families.split(",")),
@@ -388,23 +434,23 @@ def _tune(args):
 def _fit_with_progress(model, X, y, args):
     """Fit `model`, reporting each epoch of a network: a bar on a terminal, else lines.
 
-    A network fits verbosely and :class:`~sklipo._progress.EpochLog` turns
-    skorch's per-epoch table into progress steps; ``--verbose`` shows the
-    table itself. A LipNetClassifier ``callbacks`` parameter would let a
-    progress callback do this without reading the table.
+    A network gets an :class:`~sklipo._epoch_progress.EpochProgress` skorch
+    callback for the fit; ``--verbose`` shows skorch's per-epoch table
+    instead.
     """
     net = model.named_steps.get("net") if hasattr(model, "named_steps") else None
     if net is None or args.verbose:
         model.fit(X, y)
         return
-    net.set_params(verbose=1)
+    from sklipo._epoch_progress import EpochProgress
+
+    callbacks = net.callbacks
+    net.set_params(callbacks=[*(callbacks or ()), EpochProgress("[train] epoch")])
     try:
-        with Progress(args.epochs, "[train] epoch", keep_lines=False) as progress:
-            with redirect_stdout(EpochLog(progress, sys.stdout)):
-                model.fit(X, y)
+        model.fit(X, y)
     finally:
-        # the saved model stays as quiet as it was asked to be
-        net.set_params(verbose=0)
+        # the saved model refits as quietly as it was asked to
+        net.set_params(callbacks=callbacks)
 
 
 def _predict(args):
@@ -426,6 +472,7 @@ def _predict(args):
             "images' mode (grayscale or the same channels) first."
         )
     with limit_threads(args.threads):
+        estimator = _runtime_predictor(estimator, args.runtime)
         labels, proba = _predict_with_progress(estimator, X, to_stdout=args.out is None)
     header = ["id", "label"]
     rows = [[i, label] for i, label in zip(X.ids, labels)]
@@ -449,6 +496,16 @@ def _predict(args):
     if args.prevalence:
         _report_shares({"all": shares(population["prevalence"], labels)}, args)
     return 0
+
+
+def _runtime_predictor(estimator, runtime):
+    """The estimator, or its ONNX Runtime predictor (--runtime)."""
+    from sklipo.deployment._runtime import runtime_predictor
+
+    try:
+        return runtime_predictor(estimator, runtime)
+    except (ImportError, TypeError, ValueError) as exc:
+        raise CommandError(f"--runtime onnx: {exc}") from exc
 
 
 def _population(args):
@@ -522,7 +579,7 @@ def _inspect(args):
     import matplotlib.pyplot as plt
 
     from sklipo import ParticleSet
-    from sklipo.datasets import read_image, read_mask
+    from sklipo.datasets import read_image
     from sklipo.deployment import load
     from sklipo.inspection import (
         ATTRIBUTION_METHODS,
@@ -539,9 +596,10 @@ def _inspect(args):
     except TypeError as exc:
         raise CommandError(str(exc)) from exc
     image, pixel_size = read_image(args.image)
+    mask = _inspected_mask(args)
     X = ParticleSet(
         [image],
-        None if args.mask is None else [read_mask(args.mask)],
+        None if mask is None else [mask],
         pixel_size=pixel_size if args.pixel_size is None else args.pixel_size,
         ids=[Path(args.image).stem],
         channel_axis=-1 if image.ndim == 3 else None,
@@ -551,6 +609,7 @@ def _inspect(args):
     for method in ATTRIBUTION_METHODS:
         displays[f"{method}.png"] = (AttributionDisplay, {"X": X, "methods": [method]})
     out.mkdir(parents=True, exist_ok=True)
+    _remove_earlier_plots(out, ATTRIBUTION_METHODS)
     for name, (display, kwargs) in displays.items():
         figure = display.from_estimator(estimator, **kwargs).figure_
         figure.savefig(out / name, dpi=120, bbox_inches="tight")
@@ -561,6 +620,39 @@ def _inspect(args):
     print(f"Predicted class: {classes[proba.argmax()]}")
     print("Probabilities: " + ", ".join(f"{c} {p:.3f}" for c, p in zip(classes, proba)))
     return 0
+
+
+def _remove_earlier_plots(out, methods):
+    """Delete the plots an earlier inspect wrote to `out` (another model's layers, maybe).
+
+    Only files of inspect's own names go; other files in the folder stay.
+    """
+    names = ["kernels_*.png", "feature_maps.png", *(f"{method}.png" for method in methods)]
+    for pattern in names:
+        for path in out.glob(pattern):
+            if path.is_file():
+                path.unlink()
+
+
+def _inspected_mask(args):
+    """The particle's mask for inspect: --mask, else ``<name>_mask.*`` beside the image."""
+    from sklipo.datasets import IMAGE_EXTENSIONS, read_mask
+
+    if args.no_masks:
+        return None
+    if args.mask is not None:
+        return read_mask(args.mask)
+    image = Path(args.image)
+    found = sorted(
+        p for p in image.parent.iterdir()
+        if p.is_file() and p.stem == f"{image.stem}_mask" and p.suffix.lower() in IMAGE_EXTENSIONS
+    )
+    if not found:
+        raise CommandError(
+            f"The image '{image}' has no mask '{image.stem}_mask.*' beside it; add it, name "
+            "it with --mask FILE, or pass --no-masks to use the whole image."
+        )
+    return read_mask(found[0])
 
 
 def _masks(args):
@@ -783,6 +875,45 @@ def _diameter_range(text):
     return low, high
 
 
+def _at_least(low):
+    """An argparse type: an integer >= `low`, refused in the flag's own terms."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}")
+        return value
+
+    return parse
+
+
+def _positive(text):
+    """An argparse type: a finite number > 0 (a pixel size)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0; got {text!r}")
+    return value
+
+
+def _fraction(text):
+    """An argparse type: a number strictly between 0 and 1 (a coverage)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a number between 0 and 1, e.g. 0.9; got {text!r}"
+        )
+    return value
+
+
 def _add_cutout_arguments(parser, *, training):
     """How particles are cut out of micrographs: for 'train' on a YOLO folder, and 'predict'."""
     if training:
@@ -792,7 +923,7 @@ def _add_cutout_arguments(parser, *, training):
         defaults = dict.fromkeys(_CUTOUT_OPTIONS)
         note = " (default: as recorded in the model card at training)"
     parser.add_argument(
-        "--surrounding", type=int, default=defaults["surrounding"],
+        "--surrounding", type=_at_least(0), default=defaults["surrounding"],
         help="pixels cut out around each box" + (" (default: 10)" if training else note),
     )
     parser.add_argument(
@@ -869,7 +1000,7 @@ def _add_data_arguments(parser):
     )
     parser.add_argument(
         "--n-samples",
-        type=int,
+        type=_at_least(1),
         default=1000,
         help="synthetic particles (default: 1000; the study's full size is 14169 for "
         "lamellarity, 24918 for encapsulation)",
@@ -886,7 +1017,7 @@ def _add_data_arguments(parser):
     )
     parser.add_argument(
         "--pixel-size",
-        type=float,
+        type=_positive,
         default=None,
         help="nm per pixel of every image (default: from the manifest or the file headers)",
     )
@@ -896,7 +1027,7 @@ def _add_run_arguments(parser, *, verbose=True):
     """--threads, and --verbose for the commands that train networks."""
     parser.add_argument(
         "--threads",
-        type=int,
+        type=_at_least(1),
         default=None,
         metavar="N",
         help="threads per process for torch, BLAS and joblib's workers (default: what "
@@ -914,13 +1045,13 @@ def _add_run_arguments(parser, *, verbose=True):
 def _add_model_arguments(parser):
     parser.add_argument(
         "--epochs",
-        type=int,
+        type=_at_least(1),
         default=10,
         help="training epochs of the networks (default: 10; the study's full runs: 30)",
     )
     parser.add_argument(
         "--size",
-        type=int,
+        type=_at_least(1),
         default=28,
         help="network input size in pixels (default: 28, the study's LipNet-4 input)",
     )
@@ -968,7 +1099,7 @@ def _build_parser():
         default=["lipnet4", "svm"],
         help=f"comma-separated, from {', '.join(_MODELS)} (default: lipnet4,svm)",
     )
-    compare.add_argument("--cv", type=int, default=5, help="folds (default: 5)")
+    compare.add_argument("--cv", type=_at_least(2), default=5, help="folds (default: 5)")
     compare.add_argument(
         "--out",
         metavar="DIR",
@@ -996,7 +1127,7 @@ def _build_parser():
     )
     convert.add_argument("source", help="folder of class folders, or a manifest (.csv)")
     convert.add_argument("store", help="the store to write, e.g. particles.zarr")
-    convert.add_argument("--pixel-size", type=float, default=None, help="nm per pixel")
+    convert.add_argument("--pixel-size", type=_positive, default=None, help="nm per pixel")
     convert.add_argument("--no-masks", action="store_true", help="class folders without masks")
     convert.add_argument("--force", action="store_true", help="replace an existing store")
     convert.set_defaults(handler=_convert)
@@ -1024,7 +1155,7 @@ def _build_parser():
         "'predict --prevalence' (default: off)",
     )
     train.add_argument(
-        "--coverage", type=float, default=None, metavar="C",
+        "--coverage", type=_fraction, default=None, metavar="C",
         help="also calibrate prediction sets holding the true class with probability C, "
         "e.g. 0.9 (5 more fits), for 'predict --coverage C' (default: off)",
     )
@@ -1047,7 +1178,7 @@ def _build_parser():
         default="lipnet,lipnet_fcn,svm,ensemble",
         help="comma-separated model families to try (default: all four)",
     )
-    tune.add_argument("--cv", type=int, default=3, help="inner folds (default: 3)")
+    tune.add_argument("--cv", type=_at_least(2), default=3, help="inner folds (default: 3)")
     tune.add_argument(
         "--out", metavar="FILE", required=True,
         help="model file to write (.joblib), with its card and a .md report (required)",
@@ -1087,7 +1218,7 @@ def _build_parser():
     )
     predict.add_argument(
         "--pixel-size",
-        type=float,
+        type=_positive,
         default=None,
         help="nm per pixel (default: from the manifest or the file headers)",
     )
@@ -1098,9 +1229,16 @@ def _build_parser():
         "with whole micrographs (the model must be trained with --prevalence)",
     )
     predict.add_argument(
-        "--coverage", type=float, default=None, metavar="C",
+        "--coverage", type=_fraction, default=None, metavar="C",
         help="add each particle's prediction set and its label ('uncertain' for a set of "
         "several classes); the model must be trained with --coverage C",
+    )
+    predict.add_argument(
+        "--runtime", choices=("auto", "torch", "onnx"), default="auto",
+        help="what runs a LipNet: ONNX Runtime (faster; needs the onnx extra: pip install "
+        "\"sklipo[onnx]\"), torch, or auto: ONNX Runtime where it is installed and can "
+        "run the model (not with test-time augmentation or logit adjustment), checked "
+        "against torch on the first particles (default: auto)",
     )
     _add_cutout_arguments(predict, training=False)
     _add_micrograph_arguments(predict)
@@ -1125,7 +1263,8 @@ def _build_parser():
         "inspect",
         help="plot a trained LipNet's kernels, feature maps and attribution maps",
         description=_inspect.__doc__
-        + " Writes kernels_<layer>.png for each conv layer, feature_maps.png, "
+        + " Writes kernels_conv1.png ... kernels_convN.png (the conv layers in forward "
+        "order), feature_maps.png, "
         "saliency.png, guided_backprop.png and deconvnet.png, all in the frame of the "
         "network's input (after the model's crop and resize), and prints the "
         "predicted class.",
@@ -1134,10 +1273,16 @@ def _build_parser():
     inspect.add_argument("image", help="one particle image (PNG, JPEG, BMP, TIFF or MRC)")
     inspect.add_argument("--out", metavar="DIR", required=True, help="folder for the plots")
     inspect.add_argument("--force", action="store_true", help="write into a non-empty --out")
-    inspect.add_argument(
-        "--mask", metavar="FILE", help="the particle's mask (default: the whole image)"
+    inspect_mask = inspect.add_mutually_exclusive_group()
+    inspect_mask.add_argument(
+        "--mask",
+        metavar="FILE",
+        help="the particle's mask (default: <name>_mask.* beside the image, as predict reads)",
     )
-    inspect.add_argument("--pixel-size", type=float, default=None, help="nm per pixel")
+    inspect_mask.add_argument(
+        "--no-masks", action="store_true", help="the image has no mask: use the whole image"
+    )
+    inspect.add_argument("--pixel-size", type=_positive, default=None, help="nm per pixel")
     inspect.set_defaults(handler=_inspect)
 
     masks = commands.add_parser(
@@ -1156,7 +1301,7 @@ def _build_parser():
         "--classes", help="class names, comma-separated or a file (default: DATA/classes.txt)"
     )
     masks.add_argument(
-        "--surrounding", type=int, default=10, help="pixels around each box (default: 10)"
+        "--surrounding", type=_at_least(0), default=10, help="pixels around each box (default: 10)"
     )
     masks.add_argument(
         "--polarity",
@@ -1167,7 +1312,7 @@ def _build_parser():
     masks.add_argument("--channel", type=int, default=None, help="segment on one channel")
     masks.add_argument("--sigma", type=float, default=1.0, help="smoothing in px (default: 1)")
     masks.add_argument(
-        "--max-particles", type=int, default=48, help="particles shown, fallbacks first"
+        "--max-particles", type=_at_least(1), default=48, help="particles shown, fallbacks first"
     )
     masks.add_argument("--no-masks", action="store_true", help="particle folder without masks")
     masks.set_defaults(handler=_masks)
@@ -1221,7 +1366,10 @@ def _silence_stdout():
 def _warning_printer(command):
     def show(message, category, filename, lineno, file=None, line=None):
         kind = "" if category is UserWarning else f" ({category.__name__})"
-        print(f"sklipo {command}: warning{kind}: {message}", file=sys.stderr)
+        # one plain line: the first paragraph (a library's warning may go on
+        # with a traceback), its line breaks joined
+        text = " ".join(str(message).strip().split("\n\n")[0].split())
+        print(f"sklipo {command}: warning{kind}: {text}", file=sys.stderr)
 
     return show
 

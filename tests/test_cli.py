@@ -206,16 +206,15 @@ def lipnet_file(tmp_path_factory):
 
 
 def test_cli_inspect_writes_plots(lipnet_file, particle_dir, tmp_path, capsys):
-    """Check that inspect writes every plot and prints the predicted class."""
+    """Check that inspect finds the mask, writes every plot and prints the class."""
     import re
 
     image = sorted(particle_dir.glob("multilamellar/*[0-9].png"))[0]
-    mask = image.with_name(f"{image.stem}_mask.png")
     out = tmp_path / "inspect"
     capsys.readouterr()
-    assert main(["inspect", str(lipnet_file), str(image), "--mask", str(mask), "--out", str(out)]) == 0
+    assert main(["inspect", str(lipnet_file), str(image), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    names = [f"kernels_features.{i}.png" for i in (0, 2, 6, 8)] + [
+    names = [f"kernels_conv{i}.png" for i in range(1, 5)] + [
         "feature_maps.png", "saliency.png", "guided_backprop.png", "deconvnet.png"
     ]
     assert sorted(p.name for p in out.iterdir()) == sorted(names)
@@ -236,10 +235,38 @@ def test_cli_inspect_refuses_non_empty_out_and_non_lipnet(lipnet_file, model_fil
     (out / "old.png").write_bytes(b"x")
     assert main(["inspect", str(lipnet_file), str(image), "--out", str(out)]) == 1
     assert "pass --force" in capsys.readouterr().err
-    assert main(["inspect", str(lipnet_file), str(image), "--out", str(out), "--force"]) == 0
+    assert main(["inspect", str(lipnet_file), str(image), "--out", str(out), "--force"]) == 1
+    assert "has no mask 'particle_mask.*' beside it" in capsys.readouterr().err
+    assert main(
+        ["inspect", str(lipnet_file), str(image), "--out", str(out), "--force", "--no-masks"]
+    ) == 0
     assert (out / "deconvnet.png").exists() and (out / "old.png").exists()
     assert main(["inspect", str(model_file), str(image), "--out", str(tmp_path / "o2")]) == 1
     assert "the pipeline's last step is LogisticRegression" in capsys.readouterr().err
+
+
+def test_cli_inspect_reads_the_mask_beside_the_image(particle_dir, tmp_path):
+    """Check inspect's mask: <name>_mask.* beside the image, --mask, or none with --no-masks."""
+    import argparse
+
+    from sklipo.cli import CommandError, _inspected_mask
+    from sklipo.datasets import read_mask
+
+    image = sorted(particle_dir.glob("multilamellar/*[0-9].png"))[0]
+    beside = read_mask(image.with_name(f"{image.stem}_mask.png"))
+    other = sorted(particle_dir.glob("unilamellar/*_mask.png"))[0]
+
+    def mask(**kwargs):
+        options = {"image": str(image), "mask": None, "no_masks": False, **kwargs}
+        return _inspected_mask(argparse.Namespace(**options))
+
+    np.testing.assert_array_equal(mask(), beside)
+    np.testing.assert_array_equal(mask(mask=str(other)), read_mask(other))
+    assert mask(no_masks=True) is None
+    with pytest.raises(CommandError, match="pass --no-masks to use the whole image"):
+        mask(image=str(tmp_path / "lonely.png"))
+    with pytest.raises(SystemExit):
+        main(["inspect", "m.joblib", str(image), "--out", "o", "--mask", "x", "--no-masks"])
 
 
 def test_cli_compare_report_opens_with_verdict_and_holds_provenance(tmp_path, capsys):
@@ -434,3 +461,74 @@ def test_cli_predict_micrographs_without_cutout_says_what_to_pass(
     assert "--surrounding/--polarity/--channel/--sigma as used for training" in (
         capsys.readouterr().err
     )
+
+
+@pytest.fixture(scope="module")
+def population_model_file(tmp_path_factory):
+    """A logistic model trained with --prevalence and --coverage 0.9."""
+    path = tmp_path_factory.mktemp("population") / "model.joblib"
+    args = ["train", *TINY, "--model", "logistic", "--prevalence", "--coverage", "0.9"]
+    assert main([*args, "--out", str(path)]) == 0
+    return path
+
+
+def test_cli_predict_prevalence_prints_and_writes_shares(
+    population_model_file, particle_dir, tmp_path, capsys
+):
+    """Check that predict --prevalence reports shares with intervals next to the counts."""
+    out = tmp_path / "pred.csv"
+    capsys.readouterr()
+    args = ["predict", str(population_model_file), str(particle_dir), "--prevalence"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Class shares, all:" in printed and "95% interval" in printed
+    shares = list(csv.DictReader((tmp_path / "pred_prevalence.csv").open()))
+    assert [row["class"] for row in shares] == ["multilamellar", "uncertain", "unilamellar"]
+    assert sum(int(row["count"]) for row in shares) == 9
+    for row in shares:
+        assert float(row["lower"]) <= float(row["estimate"]) <= float(row["upper"])
+    assert sum(float(row["estimate"]) for row in shares) == pytest.approx(1.0)
+
+
+def test_cli_predict_coverage_adds_the_prediction_set(
+    population_model_file, particle_dir, tmp_path
+):
+    """Check that predict --coverage adds each particle's set and 'uncertain' for several."""
+    out = tmp_path / "pred.csv"
+    args = ["predict", str(population_model_file), str(particle_dir), "--coverage", "0.9"]
+    assert main([*args, "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert {"set", "set_label"} <= set(rows[0])
+    for row in rows:
+        members = row["set"].split("|") if row["set"] else []
+        expected = members[0] if len(members) == 1 else "uncertain"
+        assert row["set_label"] == expected
+
+
+def test_cli_predict_population_needs_the_training_flags(
+    model_file, population_model_file, particle_dir, capsys
+):
+    """Check the clear errors of --prevalence/--coverage on a model trained without them."""
+    assert main(["predict", str(model_file), str(particle_dir), "--prevalence"]) == 1
+    assert "trained without --prevalence" in capsys.readouterr().err
+    args = ["predict", str(population_model_file), str(particle_dir), "--coverage", "0.8"]
+    assert main(args) == 1
+    assert "calibrated for --coverage 0.9" in capsys.readouterr().err
+
+
+def test_cli_predict_micrographs_prevalence_per_micrograph_and_overall(
+    micrograph_dirs, tmp_path, capsys
+):
+    """Check predict --prevalence on whole micrographs: a share table per micrograph and all."""
+    train, new = micrograph_dirs
+    model = tmp_path / "m.joblib"
+    assert main(["train", "--data", str(train), "--model", "logistic", "--prevalence",
+                 "--out", str(model)]) == 0
+    out = tmp_path / "pred.csv"
+    capsys.readouterr()
+    assert main(["predict", str(model), str(new), "--prevalence", "--out", str(out)]) == 0
+    assert "Class shares, micrograph-000.tif:" in capsys.readouterr().out
+    shares = list(csv.DictReader((tmp_path / "pred_prevalence.csv").open()))
+    assert {row["sample"] for row in shares} == {"micrograph-000.tif", "all"}
+    n_rows = len(list(csv.DictReader(out.open())))
+    assert sum(int(row["count"]) for row in shares if row["sample"] == "all") == n_rows

@@ -10,9 +10,20 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from sklipo.classifier._data import ImageData, check_fixed_images, check_variable_images
+from sklipo.classifier._data import (
+    Batches,
+    ImageData,
+    check_fixed_images,
+    check_variable_images,
+)
+from sklipo.classifier._lazy_data import (
+    StreamedImages,
+    fit_streamed_images,
+    streamed_images,
+    streams,
+)
 from sklipo.nets import min_input_size
-from sklipo.utils import describe_particle
+from sklipo.utils import check_label_types, describe_particle
 
 __all__ = []
 
@@ -28,6 +39,7 @@ _FCN = "lipnet_fcn"
 
 def check_targets(y, n_samples):
     """Return the labels `y` of `n_samples` particles as a checked 1-D array."""
+    check_label_types(y)
     y = column_or_1d(y, warn=True)
     check_consistent_length(np.empty(n_samples), y)
     check_classification_targets(y)
@@ -36,12 +48,35 @@ def check_targets(y, n_samples):
     return y
 
 
+def check_fit_request(clf, y):
+    """Refuse a fit without labels, or with two resampling schemes at once."""
+    if clf.undersample_majority is not None and clf.balanced_batches:
+        raise ValueError(
+            "undersample_majority and balanced_batches are two ways of resampling "
+            "each epoch; set at most one of them."
+        )
+    if y is None:
+        raise ValueError(
+            f"{type(clf).__name__} requires y to be passed, but the target y is None."
+        )
+
+
+def check_n_classes(classes):
+    """Refuse labels of a single class."""
+    if len(classes) < 2:
+        raise ValueError(
+            "LipNetClassifier needs samples of at least 2 classes; got 1 class "
+            f"({classes.tolist()[0]!r})."
+        )
+
+
 class _NetworkInputMixin:
     """Fit and apply the input handling of a LipNet classifier.
 
     Fitting sets ``image_transformer_``, ``n_channels_in_``, ``input_shape_``,
     ``mean_``, ``scale_``, ``extra_features_`` and ``extra_scaler_``;
-    :meth:`network_input` applies them.
+    :meth:`network_input` applies them, and :meth:`embed` runs the fitted
+    network's feature layers on the result.
     """
 
     def network_input(self, X, *, standardize=True):
@@ -79,10 +114,17 @@ class _NetworkInputMixin:
             images, or a ``"lipnet_fcn"`` image is too small.
         """
         check_is_fitted(self)
-        images = self._transform_images(X)
-        self._check_like_training(images, X)
+        if streams(self, X):
+            # a large stored set: images are read, transformed and scaled per batch
+            images = streamed_images(self, X, standardize=standardize)
+        else:
+            images = self._transform_images(X)
+            self._check_like_training(images, X)
         extra = self._extra_features(X, len(images))
-        if standardize:
+        if isinstance(images, StreamedImages):
+            if standardize and extra is not None:
+                extra = self.extra_scaler_.transform(extra).astype(np.float32)
+        elif standardize:
             images = self._standardized(images)
             if extra is not None:
                 extra = self.extra_scaler_.transform(extra).astype(np.float32)
@@ -92,10 +134,45 @@ class _NetworkInputMixin:
             images = torch.from_numpy(images)
         return ImageData(images, extra=None if extra is None else torch.from_numpy(extra))
 
+    def embed(self, X):
+        """Return the network's learned features of images `X`.
+
+        The penultimate activations, the input of the final layer (see
+        :meth:`sklipo.nets.LipNet.embed`), computed batch by batch in eval
+        mode (no dropout) without gradients.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, H, W) or (n, C, H, W), or ParticleSet
+            Images prepared like the training images.
+
+        Returns
+        -------
+        embedding : ndarray of shape (n, n_embedding)
+            One row per image; ``n_embedding`` is
+            ``net_.module_.n_embedding``. For a two-branch network, the
+            learned image features only, without the extra features.
+        """
+        data = self.network_input(X)
+        module = self.net_.module_
+        training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                parts = [
+                    module.embed(inputs["x"], inputs.get("sizes"))
+                    for inputs, _ in Batches(data, self.batch_size, device=self.device_)
+                ]
+        finally:
+            module.train(training)
+        return torch.cat(parts).cpu().numpy().astype(np.float64)
+
     # -- fit -----------------------------------------------------------------
 
     def _fit_images(self, X, y):
         """Fit the image transformer and pixel scaling; return the standardised images."""
+        if streams(self, X):
+            return fit_streamed_images(self, X, y)
         self.image_transformer_ = (
             None if self.image_transformer is None else clone(self.image_transformer)
         )

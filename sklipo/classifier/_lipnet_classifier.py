@@ -5,15 +5,22 @@
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from sklipo.augmentation import Augmentation
-from sklipo.classifier._data import Batches, ImageData
-from sklipo.classifier._input import _NetworkInputMixin, check_targets
+from sklipo.classifier._calibration import CALIBRATIONS, fit_calibration, temperature
+from sklipo.classifier._data import ImageData
+from sklipo.classifier._input import (
+    _NetworkInputMixin,
+    check_fit_request,
+    check_n_classes,
+    check_targets,
+)
+from sklipo.classifier._loss import LOSSES, class_prior, training_offset
 from sklipo.classifier._net import OPTIMIZERS, build_net, class_weights, resolve_device, seeded
+from sklipo.classifier._tta import TTA_TRANSFORMS, predict_proba
 from sklipo.nets import ARCHITECTURES
 
 __all__ = ["LipNetClassifier"]
@@ -90,15 +97,38 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         its class, as in scikit-learn; unlike
         ``torch.nn.CrossEntropyLoss(weight=...)``, whose smoothing term
         would pull every sample towards the heavily weighted rare classes.
+    loss : {"cross_entropy", "logit_adjusted", "balanced_softmax"}, \
+default="cross_entropy"
+        ``"logit_adjusted"`` (Menon et al., ICLR 2021) trains on ``logits +
+        loss_tau * log(class_prior_)``, asking rare classes for larger
+        margins; ``"balanced_softmax"`` (Ren et al., NeurIPS 2020) is that
+        with ``loss_tau=1``. Composes with label smoothing and class weights.
+    loss_tau : float, default=1.0
+        Strength of the ``"logit_adjusted"`` loss.
+    logit_adjustment : float, default=None
+        Post-hoc: ``predict_proba`` is the softmax of ``logits -
+        logit_adjustment * log(class_prior_)`` (tune it with ``set_params``,
+        no refit; 1 in theory, with label_smoothing=0). None: no shift.
     augment : "study", Augmentation or None, default="study"
         Augmentation of training batches: the study's preset, an
         :class:`~sklipo.augmentation.Augmentation` with your ranges, or None.
+    tta : {"dihedral", "flips"} or None, default=None
+        Test-time augmentation: ``predict_proba`` averages over each particle
+        turned by 90° steps and flipped (8 transforms; particles have no up),
+        or flipped only (4, which keep a non-square shape). None: no TTA.
+    calibration : "temperature" or None, default=None
+        ``"temperature"``: fit ``temperature_`` on a held-out stratified
+        `validation_fraction` (the early-stopping split; the network trains
+        without it); ``predict_proba`` is ``softmax(logits / T)``, same argmax.
+        Off by default: on lamellarity (LipNet-4, 8 epochs, 3 seeds) ECE fell
+        from 0.050 to 0.021 but balanced accuracy from 0.70 to 0.64, the
+        network losing a tenth of its data; and tiny sets cannot be split.
     early_stopping : bool, default=False
         Hold out a stratified `validation_fraction` of the training data, stop
         when its loss has not improved for `patience` epochs, and keep the
         weights of the best epoch.
     validation_fraction : float, default=0.1
-        Fraction held out for early stopping.
+        Fraction held out for early stopping and `calibration`.
     patience : int, default=10
         Epochs without improvement before early stopping.
     undersample_majority : float, default=None
@@ -125,6 +155,9 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
     verbose : int, default=0
         0 is silent; 1 prints skorch's table of losses per epoch; 2 also
         shows a progress bar over each epoch's batches.
+    callbacks : list of skorch callbacks, default=None
+        More skorch ``Callback`` objects (or ``(name, callback)`` pairs), such
+        as ``EpochScoring``; each `fit` runs clones, leaving the list as given.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling, resampling,
         augmentation and the validation split. The same int gives identical
@@ -141,7 +174,11 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         Height and width of the training images; None for ``"lipnet_fcn"``.
     mean_ : ndarray of shape (n_channels,)
         Per-channel pixel mean of the training images (0 without
-        standardisation).
+        standardisation). A stored set of more than 4,096 particles is
+        streamed from its store, and ``mean_``, ``scale_`` and
+        ``image_transformer_`` are then fitted on a fixed, seeded sample of
+        whole stored blocks (about 8,192 particles; the whole set when it
+        is smaller), not on a full pass: see the "Bigger data" guide.
     scale_ : ndarray of shape (n_channels,)
         Per-channel pixel standard deviation (1 without standardisation).
     image_transformer_ : transformer or None
@@ -154,6 +191,8 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         `extra_features`.
     class_weight_ : ndarray of shape (n_classes,) or None
         The loss weight of each class.
+    class_prior_ : ndarray of shape (n_classes,)
+        The class frequencies of the training labels.
     device_ : str
         The device used.
     net_ : skorch.NeuralNetClassifier
@@ -161,6 +200,8 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         ``net_.history`` the per-epoch record.
     n_epochs_ : int
         Epochs trained (fewer than `max_epochs` after early stopping).
+    temperature_ : float
+        The logits' divisor in ``predict_proba``; 1.0 without `calibration`.
 
     See Also
     --------
@@ -207,7 +248,12 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "decay_conv": ["boolean"],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "loss": [StrOptions(set(LOSSES))],
+        "loss_tau": [Interval(Real, 0, None, closed="left")],
+        "logit_adjustment": [Interval(Real, 0, None, closed="left"), None],
         "augment": [StrOptions({"study"}), Augmentation, None],
+        "tta": [StrOptions(set(TTA_TRANSFORMS)), None],
+        "calibration": [StrOptions(set(CALIBRATIONS)), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -217,6 +263,7 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "device": [str],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
         "random_state": ["random_state"],
     }
 
@@ -236,7 +283,12 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         weight_decay=0.0,
         decay_conv=False,
         class_weight=None,
+        loss="cross_entropy",
+        loss_tau=1.0,
+        logit_adjustment=None,
         augment="study",
+        tta=None,
+        calibration=None,
         early_stopping=False,
         validation_fraction=0.1,
         patience=10,
@@ -246,6 +298,7 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         warm_start=False,
         device="cpu",
         verbose=0,
+        callbacks=None,
         random_state=None,
     ):
         self.architecture = architecture
@@ -261,7 +314,12 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.decay_conv = decay_conv
         self.class_weight = class_weight
+        self.loss = loss
+        self.loss_tau = loss_tau
+        self.logit_adjustment = logit_adjustment
         self.augment = augment
+        self.tta = tta
+        self.calibration = calibration
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -271,6 +329,7 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         self.warm_start = warm_start
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -298,31 +357,23 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         self : LipNetClassifier
             The fitted classifier.
         """
-        if self.undersample_majority is not None and self.balanced_batches:
-            raise ValueError(
-                "undersample_majority and balanced_batches are two ways of resampling "
-                "each epoch; set at most one of them."
-            )
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        check_fit_request(self, y)
+        device = resolve_device(self.device)  # a bad device is refused before any work
         if self.warm_start and hasattr(self, "net_"):
             return self._continue(X, y)
         images = self._fit_images(X, y)
         y = check_targets(y, len(images))
         extra = self._fit_extra(X, y, len(images))
         self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "LipNetClassifier needs samples of at least 2 classes; got 1 class "
-                f"({self.classes_.tolist()[0]!r})."
-            )
+        check_n_classes(self.classes_)
         self.class_weight_ = class_weights(self.class_weight, self.classes_, y)
-        self.device_ = resolve_device(self.device)
+        self.class_prior_ = class_prior(codes, len(self.classes_))
+        self.device_ = device
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(np.iinfo(np.int32).max))
-        self.net_ = build_net(self, self._seed)
+        self.net_ = build_net(self, self._seed).set_params(
+            criterion__logit_offset=training_offset(self.loss, self.loss_tau, self.class_prior_)
+        )
         self.n_epochs_ = 0
         with seeded(self._seed, self.device_):
             self.net_.initialize()
@@ -348,6 +399,7 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         self.net_.iterator_train__seed = self._seed + self.n_epochs_
         self.net_.partial_fit(dataset, codes)
         self.n_epochs_ = len(self.net_.history)
+        self.temperature_ = fit_calibration(self, dataset, codes)
 
     # -- prediction ----------------------------------------------------------
 
@@ -362,43 +414,14 @@ class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
+            Probabilities in the order of ``classes_``; rows sum to 1. With
+            `tta`, the mean over the transforms; with `logit_adjustment`,
+            adjusted towards rare classes.
         """
         data = self.network_input(X)
-        return self.net_.predict_proba(data).astype(np.float64)
-
-    def embed(self, X):
-        """Return the network's learned features of images `X`.
-
-        The penultimate activations, the input of the final layer (see
-        :meth:`sklipo.nets.LipNet.embed`), computed batch by batch in eval
-        mode (no dropout) without gradients.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n, H, W) or (n, C, H, W), or ParticleSet
-            Images prepared like the training images.
-
-        Returns
-        -------
-        embedding : ndarray of shape (n, n_embedding)
-            One row per image; ``n_embedding`` is
-            ``net_.module_.n_embedding``. For a two-branch network, the
-            learned image features only, without the extra features.
-        """
-        data = self.network_input(X)
-        module = self.net_.module_
-        training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                parts = [
-                    module.embed(inputs["x"], inputs.get("sizes"))
-                    for inputs, _ in Batches(data, self.batch_size, device=self.device_)
-                ]
-        finally:
-            module.train(training)
-        return torch.cat(parts).cpu().numpy().astype(np.float64)
+        if self.tta is None and not self.logit_adjustment and temperature(self) == 1.0:
+            return self.net_.predict_proba(data).astype(np.float64)
+        return predict_proba(self, data)
 
     def predict(self, X):
         """Return the most probable class of each image.

@@ -4,9 +4,12 @@
 
 import contextlib
 import functools
+import numbers
+import re
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
@@ -113,14 +116,32 @@ class _StratifiedSplit:
         )
 
 
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
 def resolve_device(device):
     """The torch device for the `device` parameter ("auto" picks CUDA when there is one)."""
+    if not _DEVICE.fullmatch(device):
+        raise ValueError(
+            "device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' (such as 'cuda:0') "
+            f"or 'mps'; got {device!r}."
+        )
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} but torch finds no CUDA GPU here. Use device='cpu', "
             "or 'auto' to take a GPU only when there is one."
+        )
+    if device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} but torch finds {torch.cuda.device_count()} CUDA GPU(s), "
+            "numbered from 0."
+        )
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            "device='mps' but torch finds no Apple GPU here. Use device='cpu', or "
+            "'auto' to take a GPU only when there is one."
         )
     return device
 
@@ -144,6 +165,25 @@ def class_weights(class_weight, classes, y):
             raise ValueError(
                 f"`class_weight` must give a weight for every class; missing {missing}."
             )
+        # NaN or negative weights train without an error but predict NaN
+        # probabilities and one class; all-zero weights make the loss 0/0.
+        bad = {
+            label: weight
+            for label, weight in class_weight.items()
+            if isinstance(weight, bool)
+            or not isinstance(weight, numbers.Real)
+            or not (0 <= weight < np.inf)
+        }
+        if bad:
+            raise ValueError(
+                "`class_weight` must map each class to a finite weight >= 0; got "
+                f"{bad}."
+            )
+        if not any(class_weight[c] > 0 for c in classes.tolist()):
+            raise ValueError(
+                "`class_weight` must give at least one class a positive weight; got "
+                f"{class_weight}."
+            )
     return compute_class_weight(class_weight, classes=classes, y=y)
 
 
@@ -160,6 +200,20 @@ def _module_params(clf, n_classes):
     if fcn:
         return LipNetFCN, params
     return LipNet, {"architecture": clf.architecture, **params}
+
+
+def _fresh_callbacks(callbacks):
+    """Clones of the `callbacks` parameter's skorch callbacks, for one fit.
+
+    The parameter keeps its own objects untouched (skorch would store each
+    fit's state, such as ``EarlyStopping.misses_``, on them). They come
+    before the built-in early stopping, so each sees every epoch, the one
+    that stops training included.
+    """
+    return [
+        (item[0], clone(item[1])) if isinstance(item, tuple) else clone(item)
+        for item in callbacks or ()
+    ]
 
 
 def build_net(clf, seed):
@@ -192,7 +246,7 @@ def build_net(clf, seed):
     weight = (
         None if clf.class_weight_ is None else torch.tensor(clf.class_weight_, dtype=torch.float32)
     )
-    callbacks = []
+    callbacks = _fresh_callbacks(clf.callbacks)
     if clf.early_stopping:
         sink = print if clf.verbose else noop
         callbacks.append(EarlyStopping(patience=clf.patience, load_best=True, sink=sink))

@@ -16,20 +16,29 @@ from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 
 from sklipo._progress import Progress
 from sklipo._threads import WithThreads, parallel_jobs, worker_threads
+from sklipo.compare._population import (
+    POPULATION_SCORES,
+    calibration_error,
+    shifted_share_errors,
+)
 from sklipo.compare._provenance import collect_provenance
 from sklipo.compare._result import ComparisonResult, _balanced_accuracy
 from sklipo.metrics import check_target_names
+from sklipo.utils import check_label_types
 
 __all__ = ["compare"]
 
 
 def _fold_counts(estimator, X, y, *, labels):
-    """Scorer for cross_validate: the test fold's confusion counts and predict time."""
+    """Scorer for cross_validate: the test fold's confusion counts, predict time and
+    population numbers (calibration error, class-share errors under prior shift)."""
     start = time.perf_counter()
     y_pred = estimator.predict(X)
     scores = {"predict_time": time.perf_counter() - start}
     matrix = confusion_matrix(y, y_pred, labels=labels)
     scores.update((f"count_{i}", count) for i, count in enumerate(matrix.ravel()))
+    scores["ece"] = calibration_error(estimator, X, y, labels)
+    scores["cc_error"], scores["acc_error"] = shifted_share_errors(y, y_pred, labels)
     return scores
 
 
@@ -55,6 +64,7 @@ def _run_fold(model, X, y, split, labels):
         "matrix": np.reshape(counts, (len(labels), len(labels))),
         "fit_time": scores["fit_time"][0],
         "predict_time": scores["test_predict_time"][0],
+        **{name: scores[f"test_{name}"][0] for name in POPULATION_SCORES},
     }
 
 
@@ -62,7 +72,8 @@ def _check_models(models):
     if not isinstance(models, dict) or not models:
         raise TypeError(
             "models must be a non-empty dict mapping a name to an estimator, e.g. "
-            f"{{'svm': make_svm_baseline()}}; got {type(models).__name__}."
+            f"{{'svm': make_svm_baseline()}}; got "
+            f"{'an empty dict' if models == {} else type(models).__name__}."
         )
     for name, model in models.items():
         if not isinstance(name, str):
@@ -187,6 +198,7 @@ def compare(
     """
     _check_models(models)
     start = time.perf_counter()
+    check_label_types(y)
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D; got shape {y.shape}.")
@@ -300,6 +312,7 @@ def _assemble(
     fit_times = np.full((n_models, n_folds), np.nan)
     predict_times = np.full((n_models, n_folds), np.nan)
     status = np.full((n_models, n_folds), "not run", dtype=object)
+    population = {name: np.full((n_models, n_folds), np.nan) for name in POPULATION_SCORES}
     errors = []
     for (name, k), outcome in outcomes.items():
         m = model_names.index(name)
@@ -311,6 +324,8 @@ def _assemble(
         matrices[m, k] = outcome["matrix"]
         fit_times[m, k] = outcome["fit_time"]
         predict_times[m, k] = outcome["predict_time"]
+        for score in POPULATION_SCORES:
+            population[score][m, k] = outcome.get(score, np.nan)
     return ComparisonResult(
         model_names,
         labels,
@@ -325,6 +340,7 @@ def _assemble(
         zero_division,
         min_test_support=min_test_support,
         provenance=provenance,
+        population=population,
     )
 
 

@@ -6,8 +6,9 @@ from itertools import combinations
 
 import numpy as np
 
-from sklipo.compare import _report
+from sklipo.compare import _report, _verdict
 from sklipo.compare._paired import paired_fold_test
+from sklipo.compare._population import POPULATION_SCORES
 from sklipo.metrics import METRICS, mean_confusion_matrix, metrics_from_confusion
 from sklipo.utils import json_ready
 
@@ -83,6 +84,9 @@ class ComparisonResult:
     provenance : dict, default=None
         Where the comparison came from (data, folds, models, seeds,
         versions, machine, wall time), as :func:`compare` records it.
+    population : dict of str to ndarray of shape (n_models, n_folds), default=None
+        Per-fold population numbers, see :meth:`population_scores`; None
+        (or a missing key) leaves them NaN.
 
     Attributes
     ----------
@@ -106,6 +110,7 @@ class ComparisonResult:
         *,
         min_test_support=10,
         provenance=None,
+        population=None,
     ):
         self.model_names = list(model_names)
         self.labels = np.asarray(labels)
@@ -121,6 +126,12 @@ class ComparisonResult:
         self.min_test_support = min_test_support
         self.provenance = provenance
         self.n_folds = len(self.test_indices)
+        self.population = {
+            name: np.asarray(
+                (population or {}).get(name, np.full(self.fit_times.shape, np.nan)), dtype=float
+            )
+            for name in POPULATION_SCORES
+        }
 
     # -- numbers ---------------------------------------------------------------
 
@@ -194,6 +205,33 @@ class ComparisonResult:
         """
         return _nan_reduce(np.nanstd, self.fold_scores(metric))
 
+    def population_scores(self):
+        """Calibration and class-share errors of each model: per fold, mean and std.
+
+        ``"ece"``: expected calibration error of ``predict_proba`` on the
+        test fold (NaN for a model without it). ``"cc_error"`` and
+        ``"acc_error"``: mean absolute error of the class shares estimated
+        by classify-and-count and by adjusted count on test samples whose
+        class shares are shifted away from the training data's (drawn
+        uniformly on the simplex from one half of the test fold, the other
+        half giving the adjusted count's misclassification rates; see
+        ``sklipo.compare._population``). Lower is better for all three.
+
+        Returns
+        -------
+        scores : dict of str to dict
+            Per number, ``"folds"`` (n_models, n_folds), ``"mean"`` and
+            ``"std"`` (n_models,), over the folds that ran.
+        """
+        return {
+            name: {
+                "folds": folds,
+                "mean": _nan_reduce(np.nanmean, folds),
+                "std": _nan_reduce(np.nanstd, folds),
+            }
+            for name, folds in self.population.items()
+        }
+
     def confusion_matrix(self, model, *, normalize=None):
         """Confusion matrix of one model averaged over the folds that ran.
 
@@ -254,7 +292,7 @@ class ComparisonResult:
         if metric in _SUMMARIES:
             return self.fold_scores(metric)
         name, _, class_name = metric.partition("_")
-        safe = _report.safe_class_names(self.class_names)
+        safe = _verdict.safe_class_names(self.class_names)
         if name not in METRICS or class_name not in safe:
             raise ValueError(
                 f"Unknown metric {metric!r}: expected f1_macro, balanced_accuracy or "
@@ -345,7 +383,7 @@ class ComparisonResult:
             summary metric and ``"f1_per_class"``) and ``"ranking"``
             (models by mean balanced accuracy, best first).
         """
-        return _report.verdict(self, alpha=alpha)
+        return _verdict.verdict(self, alpha=alpha)
 
     def paired_tests(self):
         """Paired tests of every pair of models on every summary and per-class F1.
@@ -357,7 +395,7 @@ class ComparisonResult:
             ``"metric"`` (``"balanced_accuracy"``, ``"f1_macro"`` or
             ``"f1_<class>"``) and the fields of :meth:`paired_test`.
         """
-        classes = _report.safe_class_names(self.class_names)
+        classes = _verdict.safe_class_names(self.class_names)
         metrics = [*_SUMMARIES, *[f"f1_{name}" for name in classes]]
         return [
             {"model_a": a, "model_b": b, "metric": metric, **self.paired_test(a, b, metric=metric)}
@@ -404,7 +442,9 @@ class ComparisonResult:
         data : dict
             Classes, folds (test indices), and per model its fold status,
             confusion matrices, times, fold-wise and mean/std scores of
-            every metric; NaN (folds that did not run) as None. ``"errors"``
+            every metric, and ``"population"`` (:meth:`population_scores`:
+            calibration error and class-share errors under prior shift);
+            NaN (folds that did not run) as None. ``"errors"``
             lists the failed folds, ``"not_run"`` those an interruption
             left out, ``"verdict"`` is :meth:`verdict`, ``"paired_tests"``
             :meth:`paired_tests`, ``"unreliable_classes"``
@@ -412,6 +452,7 @@ class ComparisonResult:
             folds, models, seeds, versions, machine and wall time.
         """
         models = {}
+        population = self.population_scores()
         for m, name in enumerate(self.model_names):
             entry = {
                 "status": self.status[m],
@@ -425,6 +466,10 @@ class ComparisonResult:
                         "std": self.std_scores(metric)[m],
                     }
                     for metric in (*METRICS, *_SUMMARIES)
+                },
+                "population": {
+                    name: {key: values[m] for key, values in entry.items()}
+                    for name, entry in population.items()
                 },
             }
             if (self.status[m] == "ok").any():

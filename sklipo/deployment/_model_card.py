@@ -20,7 +20,7 @@ from sklipo._particles import ParticleSet, as_particle_set
 from sklipo.classifier import flat_steps
 from sklipo.compare import ComparisonResult
 from sklipo.deployment._files import write_together
-from sklipo.utils import json_ready
+from sklipo.utils import check_writable, json_ready
 
 __all__ = ["ModelVersionWarning", "card_path", "load", "load_card", "save"]
 
@@ -342,7 +342,7 @@ def save(
     def write_card(temp):
         Path(temp).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path)  # creates missing folders; names `path` if it cannot
     # Both files are written beside their targets, then moved in together: a
     # failure at any step leaves the previous model and card, a loadable pair.
     write_together({path: write_model, card_file: write_card})
