@@ -26,6 +26,41 @@ from sklipo.nets import ARCHITECTURES
 __all__ = ["LipNetClassifier"]
 
 
+# The constraints of every parameter, checked by scikit-learn at fit.
+_PARAMETER_CONSTRAINTS = {
+    "architecture": [StrOptions(set(ARCHITECTURES))],
+    "image_transformer": [HasMethods(["fit", "transform"]), None],
+    "extra_features": [HasMethods(["fit", "transform"]), None],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "decay_conv": ["boolean"],
+    "class_weight": [StrOptions({"balanced"}), dict, None],
+    "loss": [StrOptions(set(LOSSES))],
+    "loss_tau": [Interval(Real, 0, None, closed="left")],
+    "logit_adjustment": [Interval(Real, 0, None, closed="left"), None],
+    "augment": [StrOptions({"study"}), Augmentation, None],
+    "tta": [StrOptions(set(TTA_TRANSFORMS)), None],
+    "calibration": [StrOptions(set(CALIBRATIONS)), None],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "patience": [Interval(Integral, 1, None, closed="left")],
+    "undersample_majority": [Interval(Real, 0, 1, closed="neither"), None],
+    "balanced_batches": ["boolean"],
+    "standardize": ["boolean"],
+    "warm_start": ["boolean"],
+    "device": [str],
+    "verbose": ["verbose"],
+    "callbacks": [list, None],
+    "random_state": ["random_state"],
+}
+
+
 class LipNetClassifier(ClassifierMixin, _NetworkInputMixin, BaseEstimator):
     """Classify particle images with one of the study's LipNet CNNs.
 
@@ -234,38 +269,7 @@ default="cross_entropy"
     (2, 2)
     """
 
-    _parameter_constraints = {
-        "architecture": [StrOptions(set(ARCHITECTURES))],
-        "image_transformer": [HasMethods(["fit", "transform"]), None],
-        "extra_features": [HasMethods(["fit", "transform"]), None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "decay_conv": ["boolean"],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "loss": [StrOptions(set(LOSSES))],
-        "loss_tau": [Interval(Real, 0, None, closed="left")],
-        "logit_adjustment": [Interval(Real, 0, None, closed="left"), None],
-        "augment": [StrOptions({"study"}), Augmentation, None],
-        "tta": [StrOptions(set(TTA_TRANSFORMS)), None],
-        "calibration": [StrOptions(set(CALIBRATIONS)), None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "undersample_majority": [Interval(Real, 0, 1, closed="neither"), None],
-        "balanced_batches": ["boolean"],
-        "standardize": ["boolean"],
-        "warm_start": ["boolean"],
-        "device": [str],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = _PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
