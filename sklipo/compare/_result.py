@@ -2,7 +2,6 @@
 
 # License: BSD 3 clause
 
-
 import numpy as np
 
 from sklipo.compare import _verdict
@@ -12,7 +11,6 @@ from sklipo.compare._result_views import _SUMMARIES, _ResultViews
 from sklipo.metrics import METRICS, mean_confusion_matrix, metrics_from_confusion
 
 __all__ = ["ComparisonResult"]
-
 
 
 def _balanced_accuracy(matrices):
