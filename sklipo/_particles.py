@@ -1,36 +1,11 @@
 """The particle collection that sklipo's estimators take as ``X``.
 
-Why this shape
---------------
-Particles in electron-microscopy work come as cut-outs of *different sizes*, each
-with a binary mask and a pixel size (nm per pixel). scikit-learn splits ``X``
-with ``sklearn.utils._safe_indexing``, which keeps any object that has a
-``shape`` attribute and answers ``X[indices, ...]``. :class:`ParticleSet` is such
-an object: a one-dimensional collection (``shape == (n_particles,)``) in which
-image ``i``, mask ``i``, pixel size ``i`` and id ``i`` always travel together.
-So ``StratifiedKFold``, ``cross_validate``, ``GridSearchCV``, ``Pipeline``
-(scikit-learn's and imbalanced-learn's), ``clone`` and ``joblib`` carry masks and
-pixel sizes through every split without knowing about them.
-
-Subsets share the pixel buffers of the set they come from: indexing copies
-references, never pixels, so resampling a large set costs little memory.
-
-A set loaded from a particle store (``load_particles("particles.zarr")``) keeps
-its pixels on disk: its ``images`` and ``masks`` are
-:class:`~sklipo._stored_particles.LazyArrays` that read on demand, and indexing
-it gives another stored set without reading a pixel (``in_memory`` is False).
-Pickled, it is the store's path and positions, so joblib and Dask workers read
-their own particles.
-
-Images are stored channel-last, the convention of scikit-image's
-``channel_axis=-1``: ``(H, W)`` for grayscale and ``(H, W, C)`` for
-multichannel particles. Every particle of a set has the same number of
-channels; masks are always ``(H, W)`` booleans.
-
-Where a fixed size is enough, estimators also accept a plain NumPy stack,
-``(n, H, W)`` for grayscale or ``(n, C, H, W)`` (the layout of the networks);
-:func:`as_particle_set` turns such a stack into a set whose masks cover the
-whole image.
+A :class:`ParticleSet` is a 1-D collection (``shape == (n_particles,)``) of
+cut-outs of any size in which image, mask, pixel size and id travel together
+through scikit-learn's splitters, pipelines, ``clone`` and joblib. Subsets
+share pixel buffers; a set from a particle store reads pixels on demand and
+pickles as the store's path and positions. Images are channel-last, masks
+``(H, W)`` booleans; ``docs/guide/data_model.rst`` gives the reasoning.
 """
 
 # License: BSD 3 clause
