@@ -249,7 +249,8 @@ def test_cli_inspect_reads_the_mask_beside_the_image(particle_dir, tmp_path):
     """Check inspect's mask: <name>_mask.* beside the image, --mask, or none with --no-masks."""
     import argparse
 
-    from sklipo.cli import CommandError, _inspected_mask
+    from sklipo.cli._common import CommandError
+    from sklipo.cli._inspect import _inspected_mask
     from sklipo.datasets import read_mask
 
     image = sorted(particle_dir.glob("multilamellar/*[0-9].png"))[0]
@@ -383,7 +384,7 @@ def test_cli_version(capsys):
 @pytest.mark.parametrize("command", ["compare", "train", "predict", "export"])
 def test_cli_every_flag_has_help_and_states_its_default(command):
     """Check that every option has help text, and that help names any default."""
-    from sklipo.cli import _build_parser
+    from sklipo.cli._parser import _build_parser
 
     parser = _build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")

@@ -79,20 +79,20 @@ def test_cli_train_refuses_read_only_out_before_training(tmp_path, capsys, monke
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
-    from sklipo import cli
+    from sklipo.cli import _train
 
-    monkeypatch.setattr(cli, "_load_labelled", lambda args: pytest.fail("trained first"))
+    monkeypatch.setattr(_train, "_load_labelled", lambda args: pytest.fail("trained first"))
     assert main(["train", *TINY, "--model", "logistic", "--out", str(folder / "m.joblib")]) == 1
     assert "Cannot write --out" in capsys.readouterr().err
 
 
 def test_cli_train_interrupted_exits_130(monkeypatch, capsys):
-    from sklipo import cli
+    from sklipo.cli import _train
 
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_load_labelled", interrupted)
+    monkeypatch.setattr(_train, "_load_labelled", interrupted)
     assert main(["train", *TINY, "--model", "logistic", "--out", "unused.joblib"]) == 130
     assert "interrupted" in capsys.readouterr().err
 

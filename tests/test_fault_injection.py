@@ -182,7 +182,7 @@ def test_comparison_save_failure_keeps_the_old_report(liposomes, tmp_path, monke
 
 def test_cli_csv_failure_keeps_the_old_file(tmp_path):
     """Check that the CLI's CSV is written whole or not at all."""
-    from sklipo.cli import _write_csv_file
+    from sklipo.cli._common import _write_csv_file
 
     out = tmp_path / "predictions.csv"
     out.write_text("id,label\nold,1\n")

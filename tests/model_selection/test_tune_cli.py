@@ -4,7 +4,8 @@ import argparse
 
 import pytest
 
-from sklipo.cli import _parse_budget, main
+from sklipo.cli import main
+from sklipo.cli._types import _parse_budget
 
 
 @pytest.mark.parametrize("text, seconds", [("90", 90.0), ("90s", 90.0), ("30m", 1800.0), ("1.5h", 5400.0)])
