@@ -66,7 +66,7 @@ def _predict(args):
 
 def _runtime_predictor(estimator, runtime):
     """The estimator, or its ONNX Runtime predictor (--runtime)."""
-    from sklipo.deployment._runtime import runtime_predictor
+    from sklipo.deployment import runtime_predictor
 
     try:
         return runtime_predictor(estimator, runtime)

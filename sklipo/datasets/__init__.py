@@ -18,7 +18,13 @@ from sklipo.datasets._segmentation import segment_boxes
 from sklipo.datasets._store import ParticleStoreWriter, convert_to_store
 from sklipo.datasets._synthetic import LIPOSOME_CLASSES, make_liposomes
 from sklipo.datasets._write_yolo import write_yolo
-from sklipo.datasets._yolo_labels import read_class_names
+from sklipo.datasets._yolo_labels import (
+    label_sources,
+    micrograph_sources,
+    read_class_names,
+    read_yolo_rows,
+    yolo_pixel_boxes,
+)
 
 __all__ = [
     "FLUORESCENCE_CLASSES",
@@ -27,16 +33,20 @@ __all__ = [
     "MaskGridDisplay",
     "ParticleStoreWriter",
     "convert_to_store",
+    "label_sources",
     "load_annotated_micrographs",
     "load_particles",
     "make_liposomes",
     "make_micrographs",
+    "micrograph_sources",
     "read_class_names",
     "read_image",
     "read_mask",
+    "read_yolo_rows",
     "save_particles",
     "segment_boxes",
     "write_image",
     "write_mask",
     "write_yolo",
+    "yolo_pixel_boxes",
 ]

@@ -13,8 +13,13 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from sklipo._particles import ParticleSet
 from sklipo._stored_particles import is_particle_store
-from sklipo.datasets._image_files import read_image, read_mask, report_left_out
-from sklipo.datasets._particle_listing import _MANIFEST_NAME, _read_manifest, _scan_folder
+from sklipo.datasets._image_files import read_image, read_mask
+from sklipo.datasets._particle_listing import (
+    _MANIFEST_NAME,
+    _read_manifest,
+    _scan_folder,
+)
+from sklipo.utils import report_left_out
 
 __all__ = ["load_particles"]
 

@@ -11,7 +11,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sklipo._particles import ParticleSet
-from sklipo.datasets._image_files import n_channels, read_image, report_left_out
+from sklipo.datasets._image_files import n_channels, read_image
 from sklipo.datasets._segmentation import (
     _check_area_range,
     _quality_bunch,
@@ -19,12 +19,13 @@ from sklipo.datasets._segmentation import (
     _warn_fallbacks,
 )
 from sklipo.datasets._yolo_labels import (
-    _label_sources,
-    _micrograph_sources,
-    _pixel_boxes,
-    _read_boxes,
+    label_sources,
+    micrograph_sources,
     read_class_names,
+    read_yolo_rows,
+    yolo_pixel_boxes,
 )
+from sklipo.utils import report_left_out
 
 __all__ = ["load_annotated_micrographs"]
 
@@ -241,12 +242,12 @@ def load_annotated_micrographs(
         raise ValueError(f"class_names must be distinct; got {list(class_names)}.")
     area_range = _check_area_range(area_range)
     left_out = []
-    micrographs = _micrograph_sources(images, left_out)
-    label_sources = _label_sources(labels, micrographs, left_out)
+    micrographs = micrograph_sources(images, left_out)
+    label_files = label_sources(labels, micrographs, left_out)
     report_left_out(left_out, "load_annotated_micrographs", strict, stacklevel=3)
-    kept = [i for i, source in enumerate(label_sources) if source is not None]
+    kept = [i for i, source in enumerate(label_files) if source is not None]
     micrographs = [micrographs[i] for i in kept]
-    label_sources = [label_sources[i] for i in kept]
+    label_files = [label_files[i] for i in kept]
     names = [
         f"images[{i}]" if isinstance(source, np.ndarray) else str(source)
         for i, source in zip(kept, micrographs)
@@ -262,8 +263,8 @@ def load_annotated_micrographs(
 
     cutouts, masks, targets, ids, files, boxes, quality = [], [], [], [], [], [], []
     header_sizes, overridden, confidences = [], [], []
-    for i, source, label_source, name in zip(kept, micrographs, label_sources, names):
-        classes, normalised, confidence, where = _read_boxes(
+    for i, source, label_source, name in zip(kept, micrographs, label_files, names):
+        classes, normalised, confidence, where = read_yolo_rows(
             label_source, i, len(class_names)
         )
         numbers = np.arange(len(classes))  # ids keep the line's box index
@@ -285,7 +286,7 @@ def load_annotated_micrographs(
             and not np.isclose(header, pixel_size, rtol=1e-4)
         ):
             overridden.append(f"{name} ({header:g} nm/px)")
-        pixel = _pixel_boxes(normalised, micrograph.shape[:2], where, name)
+        pixel = yolo_pixel_boxes(normalised, micrograph.shape[:2], where, name)
         box_masks, records, _ = _segment_micrograph(micrograph, pixel, **segmentation)
         height, width = micrograph.shape[:2]
         for number, (top, left, bottom, right), mask_in_box in zip(numbers, pixel, box_masks):

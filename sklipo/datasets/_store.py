@@ -41,7 +41,11 @@ from sklipo._stored_particles import (
     is_particle_store,
 )
 from sklipo.datasets._load_particles import _read_particles, _resolve_pixel_sizes
-from sklipo.datasets._particle_listing import _MANIFEST_NAME, _read_manifest, _scan_folder
+from sklipo.datasets._particle_listing import (
+    _MANIFEST_NAME,
+    _read_manifest,
+    _scan_folder,
+)
 from sklipo.utils import replace_folder
 
 __all__ = ["ParticleStoreWriter", "convert_to_store"]

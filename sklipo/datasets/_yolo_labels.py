@@ -9,7 +9,13 @@ import numpy as np
 
 from sklipo.datasets._image_files import IMAGE_EXTENSIONS
 
-__all__ = ["read_class_names"]
+__all__ = [
+    "label_sources",
+    "micrograph_sources",
+    "read_class_names",
+    "read_yolo_rows",
+    "yolo_pixel_boxes",
+]
 
 _YOLO_FIELDS = "class cx cy w h [confidence]"
 # The YOLO names file that annotation tools export next to the labels; it is
@@ -51,12 +57,23 @@ def read_class_names(path):
     return np.array(names)
 
 
-def _micrograph_sources(images, left_out):
+def micrograph_sources(images, left_out):
     """Return the micrographs as a list of paths and/or arrays.
 
     Entries of a folder that are not read (other file types, sub-folders) are
     appended to `left_out`; hidden entries (names starting with ".") are
     skipped silently.
+
+    Parameters
+    ----------
+    images : str, path-like, or list of arrays and paths
+        A folder of micrographs, one file, or the micrographs themselves.
+    left_out : list
+        Receives ``(path, why)`` for each entry not read.
+
+    Returns
+    -------
+    micrographs : list of pathlib.Path or ndarray
     """
     if isinstance(images, (str, os.PathLike)):
         folder = Path(images)
@@ -96,11 +113,25 @@ def _micrograph_sources(images, left_out):
     ]
 
 
-def _label_sources(labels, micrographs, left_out):
+def label_sources(labels, micrographs, left_out):
     """Return one label source (path or array, None when missing) per micrograph.
 
     With a label folder, micrographs without a label file get None, and label
     files without a micrograph and other entries go to `left_out`.
+
+    Parameters
+    ----------
+    labels : str, path-like, or list of arrays and paths
+        A folder of YOLO label files (matched to micrographs by file stem),
+        one file, or one label source per micrograph.
+    micrographs : list of pathlib.Path or ndarray
+        As :func:`micrograph_sources` returns them.
+    left_out : list
+        Receives ``(path, why)`` for each entry not read.
+
+    Returns
+    -------
+    sources : list of pathlib.Path, ndarray or None
     """
     if isinstance(labels, (str, os.PathLike)):
         labels = Path(labels)
@@ -179,8 +210,29 @@ def _parse_yolo_lines(label_file):
     return np.array(rows, dtype=float).reshape(-1, 6), where
 
 
-def _read_boxes(source, index, n_classes):
-    """Return class indices, normalised boxes, confidences and where each box was given."""
+def read_yolo_rows(source, index, n_classes):
+    """Return class indices, normalised boxes, confidences and where each box was given.
+
+    Parameters
+    ----------
+    source : path-like or ndarray of shape (k, 5) or (k, 6)
+        A YOLO label file, or its rows ``class cx cy w h [confidence]``.
+    index : int
+        The micrograph's position, for messages about arrays.
+    n_classes : int
+        Number of classes; class indices must lie below it (``np.inf`` for
+        any).
+
+    Returns
+    -------
+    classes : ndarray of int of shape (k,)
+    boxes : ndarray of shape (k, 4)
+        Normalised ``(cx, cy, w, h)``.
+    confidence : ndarray of shape (k,)
+        NaN where a row has no confidence.
+    where : list of str
+        File and line (or array and row) of each box, for messages.
+    """
     if isinstance(source, np.ndarray):
         rows = np.asarray(source, dtype=float)
         if rows.size == 0:
@@ -218,8 +270,29 @@ def _read_boxes(source, index, n_classes):
     return classes.astype(int), rows[:, 1:5], confidence, where
 
 
-def _pixel_boxes(boxes, shape, where, name):
-    """Turn normalised (cx, cy, w, h) boxes into pixel (top, left, bottom, right)."""
+def yolo_pixel_boxes(boxes, shape, where, name):
+    """Turn normalised (cx, cy, w, h) boxes into pixel (top, left, bottom, right).
+
+    Parameters
+    ----------
+    boxes : ndarray of shape (k, 4)
+        Normalised ``(cx, cy, w, h)``, as :func:`read_yolo_rows` returns them.
+    shape : tuple of int
+        Height and width of the micrograph.
+    where : list of str
+        Where each box was given, for messages.
+    name : str
+        The micrograph, for messages.
+
+    Returns
+    -------
+    pixel_boxes : ndarray of int of shape (k, 4)
+
+    Raises
+    ------
+    ValueError
+        If a box reaches outside the micrograph.
+    """
     height, width = shape
     cx, cy, w, h = boxes.T
     # Pixel i spans [i, i + 1): rounding the edges gives the covered pixels and

@@ -201,9 +201,9 @@ def _cutout(cutout):
     if cutout is None:
         return None
     # Imported here: the detection stack (scikit-image) is needed only then.
-    from sklipo.detection._classify import _check_cutout
+    from sklipo.detection import check_cutout
 
-    return json_ready(_check_cutout(cutout, complete=True))
+    return json_ready(check_cutout(cutout, complete=True))
 
 
 def _classes(estimator):

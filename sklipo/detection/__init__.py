@@ -4,6 +4,7 @@
 
 from sklipo.detection._classify import (
     CUTOUT_PARAMETERS,
+    check_cutout,
     classify_micrographs,
     cut_particles,
     draw_overlay,
@@ -15,6 +16,7 @@ __all__ = [
     "CUTOUT_PARAMETERS",
     "DEFAULT_DIAMETER_RANGE",
     "ParticleFinder",
+    "check_cutout",
     "classify_micrographs",
     "cut_particles",
     "draw_overlay",

@@ -14,18 +14,25 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
-from sklipo.datasets import load_annotated_micrographs, read_image
-from sklipo.datasets._image_files import report_left_out
-from sklipo.datasets._yolo_labels import (
-    _label_sources,
-    _micrograph_sources,
-    _pixel_boxes,
-    _read_boxes,
+from sklipo.datasets import (
+    label_sources,
+    load_annotated_micrographs,
+    micrograph_sources,
+    read_image,
+    read_yolo_rows,
+    yolo_pixel_boxes,
 )
 from sklipo.detection._contrast import _check_micrograph
 from sklipo.detection._finder import ParticleFinder
+from sklipo.utils import report_left_out
 
-__all__ = ["CUTOUT_PARAMETERS", "classify_micrographs", "cut_particles", "draw_overlay"]
+__all__ = [
+    "CUTOUT_PARAMETERS",
+    "check_cutout",
+    "classify_micrographs",
+    "cut_particles",
+    "draw_overlay",
+]
 
 #: The keyword arguments of
 #: :func:`~sklipo.datasets.load_annotated_micrographs` that decide how a
@@ -44,13 +51,23 @@ CUTOUT_PARAMETERS = (
 )
 
 
-def _check_cutout(cutout, *, complete=False):
-    """The cut-out settings as a dict, with unknown keys refused.
+def check_cutout(cutout, *, complete=False):
+    """Return cut-out settings as a dict, with unknown keys refused.
 
-    With `complete`, the settings not given are filled in with
-    load_annotated_micrographs' defaults, so the dict holds every key of
-    CUTOUT_PARAMETERS (what a model card records: later default changes do
-    not change how a saved model's particles are cut out).
+    Parameters
+    ----------
+    cutout : dict or None
+        Keyword arguments of :func:`~sklipo.datasets.load_annotated_micrographs`
+        among :data:`CUTOUT_PARAMETERS`; None for none.
+    complete : bool, default=False
+        Fill in the settings not given with load_annotated_micrographs'
+        defaults, so the dict holds every key of CUTOUT_PARAMETERS (what a
+        model card records: later default changes do not change how a saved
+        model's particles are cut out).
+
+    Returns
+    -------
+    cutout : dict
     """
     if cutout is not None and not isinstance(cutout, Mapping):
         raise TypeError(
@@ -121,7 +138,7 @@ def cut_particles(micrograph, boxes, *, cutout=None, pixel_size=None, name=None)
     >>> particles.data.ids.tolist(), particles.data.images[0].shape
     (['grid-1-0'], (51, 51))
     """
-    cutout = _check_cutout(cutout)
+    cutout = check_cutout(cutout)
     cutout.pop("as_gray", None)
     name = "micrograph" if name is None else str(name)
     image = _check_micrograph(micrograph, name)
@@ -174,7 +191,7 @@ def _sources(micrographs, names):
         micrographs = [micrographs]
     elif not isinstance(micrographs, (str, os.PathLike)):
         micrographs = list(micrographs)
-    micrographs = _micrograph_sources(micrographs, left_out)
+    micrographs = micrograph_sources(micrographs, left_out)
     report_left_out(left_out, "classify_micrographs", False, stacklevel=4)
     if names is None:
         names = [
@@ -192,7 +209,7 @@ def _detector_boxes(labels, sources):
     micrographs = [source for _, source in sources]
     if isinstance(labels, (str, os.PathLike)) and Path(labels).is_dir():
         left_out = []
-        found = _label_sources(labels, micrographs, left_out)
+        found = label_sources(labels, micrographs, left_out)
         # A detector writes no label file for a micrograph where it found
         # nothing (YOLO does so): that micrograph has no boxes, it is not
         # left out. Other entries of the folder are.
@@ -201,7 +218,7 @@ def _detector_boxes(labels, sources):
             "classify_micrographs", False, stacklevel=4,
         )
         return found
-    return _label_sources(labels, micrographs, [])
+    return label_sources(labels, micrographs, [])
 
 
 def classify_micrographs(model, micrographs, *, finder=None, boxes=None, box_scores=None,
@@ -296,7 +313,7 @@ def classify_micrographs(model, micrographs, *, finder=None, boxes=None, box_sco
     --------
     find_particles, ParticleFinder, cut_particles, draw_overlay
     """
-    cutout = _check_cutout(cutout)
+    cutout = check_cutout(cutout)
     sources = _sources(micrographs, names)
     if boxes is not None and len(boxes) != len(sources):
         raise ValueError(f"Got boxes for {len(boxes)} micrographs; there are {len(sources)}.")
@@ -363,12 +380,12 @@ def _yolo_boxes(source, index, shape, name, min_confidence):
     if source is None:
         return np.zeros((0, 4), dtype=int), np.zeros(0)
     # Any class index: a detector's own classes are not the model's.
-    _, normalised, confidence, where = _read_boxes(source, index, np.inf)
+    _, normalised, confidence, where = read_yolo_rows(source, index, np.inf)
     if min_confidence is not None:
         keep = ~(confidence < min_confidence)  # NaN (no confidence) is kept
         normalised, confidence = normalised[keep], confidence[keep]
         where = [w for w, k in zip(where, keep) if k]
-    return _pixel_boxes(normalised, shape, where, name), confidence
+    return yolo_pixel_boxes(normalised, shape, where, name), confidence
 
 
 _LIGHTNESS = (0.02, 0.998)

@@ -8,9 +8,15 @@ behind it hold one idea each.
 
 from sklipo.utils._boxes import check_boxes
 from sklipo.utils._cluster import dask_backend
-from sklipo.utils._files import check_writable, replace_folder, write_atomic, write_together
+from sklipo.utils._files import (
+    check_writable,
+    replace_folder,
+    write_atomic,
+    write_together,
+)
 from sklipo.utils._images import n_channels
 from sklipo.utils._json import json_ready
+from sklipo.utils._left_out import report_left_out
 from sklipo.utils._masks import bounding_box
 from sklipo.utils._validation import check_label_types, check_range, describe_particle
 
@@ -25,6 +31,7 @@ __all__ = [
     "json_ready",
     "n_channels",
     "replace_folder",
+    "report_left_out",
     "write_atomic",
     "write_together",
 ]
