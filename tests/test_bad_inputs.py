@@ -428,6 +428,48 @@ CLI_ROWS = {
     "cli-masks-max-particles-zero": (
         lambda c: ["masks", str(c.folder), "--out", str(c.root / "g.png"),
                    "--max-particles", "0"], 2, "--max-particles"),
+    "cli-masks-sigma-zero": (
+        lambda c: ["masks", str(c.folder), "--out", str(c.root / "g.png"), "--sigma", "0"],
+        2, "argument --sigma: must be a number > 0; got '0'"),
+    "cli-train-sigma-negative": (
+        lambda c: ["train", *TINY, "--sigma", "-1", "--out", str(c.root / "t.joblib")], 2,
+        "argument --sigma: must be a number > 0; got '-1'"),
+    "cli-predict-sigma-nan": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--sigma", "nan"], 2,
+        "argument --sigma: must be a number > 0; got 'nan'"),
+    "cli-predict-threshold-zero": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--threshold", "0"], 2,
+        "argument --threshold: must be a number > 0; got '0'"),
+    "cli-predict-threshold-negative": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--threshold", "-3"], 2,
+        "argument --threshold: must be a number > 0"),
+    "cli-predict-min-confidence-above-one": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--min-confidence", "1.5"], 2,
+        "argument --min-confidence: must be a number from 0 to 1; got '1.5'"),
+    "cli-predict-min-confidence-negative": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--min-confidence", "-0.1"],
+        2, "argument --min-confidence: must be a number from 0 to 1"),
+    "cli-predict-min-confidence-text": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--min-confidence", "high"],
+        2, "argument --min-confidence: must be a number from 0 to 1; got 'high'"),
+    "cli-compare-n-jobs-zero": (
+        lambda c: ["compare", *TINY, "--models", "logistic", "--n-jobs", "0"], 2,
+        "argument --n-jobs: must be a positive integer, or negative"),
+    "cli-compare-n-jobs-float": (
+        lambda c: ["compare", *TINY, "--models", "logistic", "--n-jobs", "1.5"], 2,
+        "argument --n-jobs: .*got '1.5'"),
+    "cli-predict-diameter-range-reversed": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--diameter-range", "200,20"],
+        2, "argument --diameter-range: expected LOW,HIGH with 0 < LOW < HIGH"),
+    "cli-predict-diameter-range-zero-low": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--diameter-range", "0,50"],
+        2, "argument --diameter-range: expected LOW,HIGH with 0 < LOW < HIGH"),
+    "cli-predict-diameter-range-equal": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--diameter-range", "30,30"],
+        2, "0 < LOW < HIGH, e.g. 20,200; got '30,30'"),
+    "cli-predict-diameter-range-one-number": (
+        lambda c: ["predict", str(c.model_file), str(c.folder), "--diameter-range", "30"],
+        2, r"expected LOW,HIGH \(two numbers\)"),
 }
 
 

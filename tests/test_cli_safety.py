@@ -167,3 +167,32 @@ def test_cli_inspect_force_removes_the_earlier_plots(masked_folder, tmp_path, ca
     assert not (out / "kernels_conv9.png").exists()
     assert (out / "saliency.png").read_bytes() != b"old plot"
     assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("error", [TypeError, ValueError])
+def test_cli_library_error_is_one_line_unless_sklipo_debug(monkeypatch, capsys, error):
+    """Check that a TypeError/ValueError from library code is one plain line, exit 1,
+    and that SKLIPO_DEBUG=1 keeps the traceback so real bugs are not hidden."""
+    import argparse
+
+    import sklipo.cli
+
+    def handler(args):
+        raise error("n_neighbors must be an int, got 'x'")
+
+    class Parser:
+        def parse_args(self, argv):
+            return argparse.Namespace(command="train", handler=handler)
+
+    monkeypatch.setattr(sklipo.cli, "_build_parser", Parser)
+    monkeypatch.delenv("SKLIPO_DEBUG", raising=False)
+    assert main(["train"]) == 1
+    err = capsys.readouterr().err
+    assert err == "sklipo train: error: n_neighbors must be an int, got 'x'\n"
+    assert "Traceback" not in err
+    for off in ("0", ""):
+        monkeypatch.setenv("SKLIPO_DEBUG", off)
+        assert main(["train"]) == 1
+    monkeypatch.setenv("SKLIPO_DEBUG", "1")
+    with pytest.raises(error, match="n_neighbors"):
+        main(["train"])

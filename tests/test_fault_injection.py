@@ -214,3 +214,103 @@ def test_zarr_store_overwrite_failure_keeps_the_old_store(liposomes, tmp_path, m
     assert _snapshot(store) == before
     assert [p.name for p in tmp_path.iterdir()] == ["set.zarr"]
     assert len(load_particles(store).data) == 4
+
+
+def test_export_onnx_failure_at_each_step_keeps_the_old_file(tmp_path, monkeypatch):
+    """Check that a failing export_onnx leaves the previous ONNX file byte-identical."""
+    np = pytest.importorskip("numpy")
+    onnx = pytest.importorskip("onnx")
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from sklipo.classifier import LipNetClassifier
+    from sklipo.deployment import export_onnx
+
+    rng = np.random.RandomState(RND_SEED)
+    X = rng.rand(12, 1, 16, 16).astype(np.float32)
+    y = np.repeat(["a", "b"], 6)
+
+    def net(seed):
+        return LipNetClassifier("lipnet1", max_epochs=1, random_state=seed).fit(X, y)
+
+    old, new = net(0), net(1)
+    path = tmp_path / "model.onnx"
+    export_onnx(old, path)
+    before = _snapshot(tmp_path)
+    (expected,) = onnxruntime.InferenceSession(str(path)).run(["probabilities"], {"image": X})
+    # onnx.save writes the temporary file; fsync flushes it; os.replace moves it in
+    points = [*_write_points(), (onnx, "save")]
+    steps = _steps(monkeypatch, lambda: export_onnx(new, tmp_path / "count.onnx"), points)
+    (tmp_path / "count.onnx").unlink()
+    assert len(steps) >= 3
+    for owner, name, n in steps:
+        with monkeypatch.context() as patch:
+            patch.setattr(owner, name, _FailAt(getattr(owner, name), n))
+            with pytest.raises(DiskFull, match="model.onnx"):
+                export_onnx(new, path)
+        assert _snapshot(tmp_path) == before, (name, n)
+        onnx.checker.check_model(str(path))
+        (proba,) = onnxruntime.InferenceSession(str(path)).run(["probabilities"], {"image": X})
+        np.testing.assert_array_equal(proba, expected)
+    export_onnx(new, path)
+    assert path.read_bytes() != before["model.onnx"]
+
+
+@pytest.mark.parametrize("writer", ["ParticleStoreWriter", "convert_to_store", "save_particles"])
+def test_store_overwrite_failure_at_each_step_keeps_the_old_store(
+    liposomes, tmp_path, monkeypatch, writer
+):
+    """Check that an overwriting store writer never deletes the old store before the new is whole."""
+    pytest.importorskip("zarr")
+    from sklipo.datasets import ParticleStoreWriter, convert_to_store
+
+    X, y = liposomes.data, liposomes.target
+    store = tmp_path / "set.zarr"
+    save_particles(X[:6], y[:6], store, format="zarr")
+    before = _snapshot(store)
+    source = save_particles(X, y, tmp_path / "source")
+
+    def write(path):
+        if writer == "ParticleStoreWriter":
+            with ParticleStoreWriter(path, overwrite=True) as w:
+                w.append(X[:8], y[:8]).append(X[8:], y[8:])
+        elif writer == "convert_to_store":
+            convert_to_store(source, path, chunk_size=5, overwrite=True)
+        else:
+            save_particles(X, y, path, format="zarr", overwrite=True)
+
+    points = [*_write_points(), (ParticleStoreWriter, "_extend")]
+    count = tmp_path / "count.zarr"
+    save_particles(X[:6], y[:6], count, format="zarr")
+    steps = _steps(monkeypatch, lambda: write(count), points)
+    assert len(steps) >= 10
+    assert any(name == "replace" for _, name, _ in steps)
+    for owner, name, n in steps:
+        with monkeypatch.context() as patch:
+            patch.setattr(owner, name, _FailAt(getattr(owner, name), n))
+            with pytest.raises(DiskFull):
+                write(store)
+        assert _snapshot(store) == before, (name, n)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["count.zarr", "set.zarr", "source"]
+        assert len(load_particles(store).data) == 6
+    write(store)
+    assert len(load_particles(store).data) == len(X)
+
+
+def test_store_writer_failed_replacement_refuses_more_appends(liposomes, tmp_path, monkeypatch):
+    """Check that a replacing writer that failed keeps the old store and writes nothing more."""
+    pytest.importorskip("zarr")
+    from sklipo.datasets import ParticleStoreWriter
+
+    X, y = liposomes.data, liposomes.target
+    store = save_particles(X[:6], y[:6], tmp_path / "set.zarr", format="zarr")
+    before = _snapshot(store)
+    writer = ParticleStoreWriter(store, overwrite=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(ParticleStoreWriter, "_extend", _FailAt(ParticleStoreWriter._extend, 3))
+        with pytest.raises(DiskFull):
+            writer.append(X, y)
+    with pytest.raises(RuntimeError, match="failed earlier"):
+        writer.append(X, y)
+    writer.close()
+    assert _snapshot(store) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["set.zarr"]

@@ -2,6 +2,7 @@
 
 # License: BSD 3 clause
 
+import os
 import sys
 import warnings
 
@@ -23,7 +24,10 @@ def main(argv=None):
     -------
     status : int
         The exit status: 0 on success; 1 when the input is wrong (the message
-        is printed on standard error) or a fit failed (``compare`` names the
+        is printed on standard error as one line, ``sklipo <verb>: error:
+        <message>``, also for a TypeError, ValueError or OSError raised by
+        the library; set the environment variable ``SKLIPO_DEBUG=1`` to get
+        their full traceback instead) or a fit failed (``compare`` names the
         model, fold and error); 130 when interrupted (Ctrl-C; ``compare``
         saves what finished as a partial report); 141 when standard output
         was closed early (``sklipo predict ... | head``), quietly.
@@ -42,6 +46,13 @@ def main(argv=None):
         except KeyboardInterrupt:
             print(f"\nsklipo {args.command}: interrupted; nothing more was written.", file=sys.stderr)
             return 130
-        except (CommandError, ValueError, OSError) as exc:
+        except (CommandError, TypeError, ValueError, OSError) as exc:
+            if not isinstance(exc, CommandError) and _debug():
+                raise  # SKLIPO_DEBUG=1: the full traceback, to report a bug
             print(f"sklipo {args.command}: error: {exc}", file=sys.stderr)
             return 1
+
+
+def _debug():
+    """Whether ``SKLIPO_DEBUG`` asks for tracebacks instead of one-line errors."""
+    return os.environ.get("SKLIPO_DEBUG", "").strip().lower() not in ("", "0", "false", "no")

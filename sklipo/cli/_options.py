@@ -3,7 +3,7 @@
 # License: BSD 3 clause
 
 from sklipo.cli._common import _CUTOUT_OPTIONS, _PROBLEMS
-from sklipo.cli._types import _at_least, _diameter_range, _positive
+from sklipo.cli._types import _at_least, _diameter_range, _positive, _unit_interval
 
 __all__ = []
 
@@ -30,7 +30,7 @@ def _add_cutout_arguments(parser, *, training):
         help="segment on this channel" + (" (default: every channel)" if training else note),
     )
     parser.add_argument(
-        "--sigma", type=float, default=defaults["sigma"],
+        "--sigma", type=_positive, default=defaults["sigma"],
         help="smoothing in px before segmenting" + (" (default: 1)" if training else note),
     )
     if training:
@@ -54,7 +54,7 @@ def _add_micrograph_arguments(parser):
         "use instead of finding the particles",
     )
     parser.add_argument(
-        "--min-confidence", type=float, default=None,
+        "--min-confidence", type=_unit_interval, default=None,
         help="drop detector boxes below this confidence (default: keep all)",
     )
     parser.add_argument(
@@ -63,7 +63,7 @@ def _add_micrograph_arguments(parser):
         "training boxes' range, widened by 30%%)",
     )
     parser.add_argument(
-        "--threshold", type=float, default=4.0,
+        "--threshold", type=_positive, default=4.0,
         help="how far particles stand out of the background, in noise units (default: 4)",
     )
     parser.add_argument(

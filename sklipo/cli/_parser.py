@@ -22,7 +22,7 @@ from sklipo.cli._options import (
 from sklipo.cli._predict import _predict
 from sklipo.cli._train import _train
 from sklipo.cli._tune import _tune
-from sklipo.cli._types import _at_least, _fraction, _parse_budget, _positive
+from sklipo.cli._types import _at_least, _fraction, _n_jobs, _parse_budget, _positive
 
 __all__ = []
 
@@ -61,7 +61,7 @@ def _build_parser():
     compare.add_argument(
         "--force", action="store_true", help="write into an existing --out (default: refuse)"
     )
-    compare.add_argument("--n-jobs", type=int, default=None, help="parallel fits (default: 1)")
+    compare.add_argument("--n-jobs", type=_n_jobs, default=None, help="parallel fits (default: 1)")
     compare.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -263,7 +263,7 @@ def _build_parser():
         help="particles darker (TEM) or brighter (fluorescence) than the background",
     )
     masks.add_argument("--channel", type=int, default=None, help="segment on one channel")
-    masks.add_argument("--sigma", type=float, default=1.0, help="smoothing in px (default: 1)")
+    masks.add_argument("--sigma", type=_positive, default=1.0, help="smoothing in px (default: 1)")
     masks.add_argument(
         "--max-particles", type=_at_least(1), default=48, help="particles shown, fallbacks first"
     )

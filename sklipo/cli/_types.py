@@ -25,13 +25,43 @@ def _parse_budget(text):
 
 
 def _diameter_range(text):
+    """An argparse type: LOW,HIGH with 0 < LOW < HIGH, both finite."""
     try:
         low, high = (float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected LOW,HIGH (two numbers); got {text!r}"
         ) from None
+    if not 0 < low < high < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH with 0 < LOW < HIGH, e.g. 20,200; got {text!r}"
+        )
     return low, high
+
+
+def _n_jobs(text):
+    """An argparse type: a number of parallel jobs, an integer other than 0 (-1: all cores)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, or negative to count back from all cores "
+            f"(-1: all); got {text!r}"
+        )
+    return value
+
+
+def _unit_interval(text):
+    """An argparse type: a number from 0 to 1, both included (a confidence)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1; got {text!r}")
+    return value
 
 
 def _at_least(low):

@@ -25,7 +25,7 @@ writing was interrupted is recognised as inconsistent when it is opened.
 # License: BSD 3 clause
 
 import os
-import shutil
+import sys
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -70,7 +70,10 @@ class ParticleStoreWriter:
         The store: a folder, created. It must not exist unless `overwrite`.
     overwrite : bool, default=False
         Replace an existing particle store at `path` (a folder that is
-        anything else is never deleted).
+        anything else is never deleted). The new store is written beside
+        the old one and swapped in when the writer is closed (the ``with``
+        block ends); until then, and if writing fails, the old store stays
+        as it was.
     compression_level : int, default=3
         Zstandard level of the Blosc compressor (0 to 9).
 
@@ -100,13 +103,18 @@ class ParticleStoreWriter:
         self.compression_level = compression_level
         self._group = None
         self._dtype_hint = None
+        self._replacing = None  # replace_folder context while an old store is replaced
+        self._failed = False
         self.n_particles_ = 0
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        self.close()
+        if exc_info[0] is not None:
+            self._abort(*exc_info)
+        else:
+            self.close()
 
     def append(self, X, y=None):
         """Add particles (and their labels) at the end of the store.
@@ -138,8 +146,28 @@ class ParticleStoreWriter:
         return self
 
     def close(self):
-        """Finish the store (nothing is lost without it; it records nothing new)."""
+        """Finish the store.
+
+        A new store needs nothing more (nothing is lost without it); one
+        that replaces an old store is swapped in here.
+        """
         self._group = None
+        replacing, self._replacing = self._replacing, None
+        if replacing is not None and not self._failed:
+            replacing.__exit__(None, None, None)
+            forget_store(self.path)
+
+    def _abort(self, *exc_info):
+        """Drop a replacing store half-written: the old one stays as it was."""
+        self._group = None
+        replacing, self._replacing = self._replacing, None
+        if replacing is not None:
+            self._failed = True
+            try:
+                replacing.__exit__(*exc_info)
+            except BaseException as exc:
+                if exc is not exc_info[1]:
+                    raise
 
     # -- internals -----------------------------------------------------------
 
@@ -156,7 +184,13 @@ class ParticleStoreWriter:
                     else f"'{self.path}' exists and is not a particle store; it is not "
                     "replaced. Choose another path."
                 )
-            shutil.rmtree(self.path)
+            # Never delete the old store first: write the new one beside it,
+            # swapped in by close() once complete.
+            self._replacing = replace_folder(self.path)
+            where = self._replacing.__enter__()
+            where.rmdir()  # zarr creates the folder itself
+        else:
+            where = self.path
         forget_store(self.path)
         dtypes = sorted({image.dtype.name for image in X.images})
         self._pixel_dtype = (
@@ -166,7 +200,7 @@ class ParticleStoreWriter:
         self._n_channels = X.n_channels
         self._labelled = labelled
         self._classes = []
-        group = zarr.open_group(self.path, mode="w")
+        group = zarr.open_group(where, mode="w")
 
         def array(name, dtype, shape, chunks, shuffle="shuffle"):
             codec = BloscCodec(cname="zstd", clevel=self.compression_level, shuffle=shuffle)
@@ -188,6 +222,18 @@ class ParticleStoreWriter:
         self._write_attributes()
 
     def _append(self, X, labels):
+        if self._failed:
+            raise RuntimeError(
+                f"Writing the store '{self.path}' failed earlier and the previous store "
+                "there was kept; start a new ParticleStoreWriter."
+            )
+        try:
+            self._write(X, labels)
+        except BaseException:
+            self._abort(*sys.exc_info())
+            raise
+
+    def _write(self, X, labels):
         if self._group is None:
             self._open(X, labels is not None)
         if (labels is not None) != self._labelled:

@@ -215,3 +215,74 @@ def test_lipnet_streams_a_stored_set(tmp_path, monkeypatch):
     assert isinstance(data.X, lazy.StreamedImages)
     proba = stored.predict_proba(Z)
     np.testing.assert_allclose(proba, stored.predict_proba(X), atol=1e-5)
+
+
+def test_scaling_sample_takes_whole_blocks(tmp_path):
+    # Check that the scaling sample is whole stored blocks, about the size asked, seeded.
+    from sklipo.classifier._lazy_data import scaling_sample
+
+    X, y = _liposomes(5)
+    stored = load_particles(save_particles(X, y, tmp_path / "s.zarr", format="zarr")).data
+    np.testing.assert_array_equal(scaling_sample(stored, 10), np.arange(5))
+    # a fold-like subset of a 6-block store (positions only: nothing is read)
+    from sklipo._stored_particles import LazyArrays
+
+    positions = np.flatnonzero(np.random.default_rng(0).random(6 * BLOCK_SIZE) < 0.8)
+    reader = stored.images.reader
+    fold = ParticleSet._from_checked(
+        LazyArrays(reader, "images", positions),
+        LazyArrays(reader, "masks", positions),
+        np.full(len(positions), np.nan),
+        positions.astype(str),
+        1,
+    )
+    sample = scaling_sample(fold, 2 * BLOCK_SIZE)
+    assert 2 * BLOCK_SIZE <= len(sample) < 4 * BLOCK_SIZE
+    assert np.all(np.diff(sample) > 0)
+    blocks = np.unique(positions[sample] // BLOCK_SIZE)
+    chosen = np.isin(positions // BLOCK_SIZE, blocks)
+    np.testing.assert_array_equal(sample, np.flatnonzero(chosen))
+    np.testing.assert_array_equal(sample, scaling_sample(fold, 2 * BLOCK_SIZE))
+
+
+def test_streamed_fit_uses_the_scaling_sample(tmp_path, monkeypatch):
+    # Check that a streamed fit fits its transformer and statistics on the sample only.
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.pipeline import make_pipeline
+
+    import sklipo.classifier._lazy_data as lazy
+    from sklipo.classifier import LipNetClassifier
+    from sklipo.preprocessing import CropParticle, Resize
+
+    fitted_on = []
+
+    class Spy(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            fitted_on.append((len(X), None if y is None else len(y)))
+            return self
+
+        def transform(self, X):
+            return X
+
+    monkeypatch.setattr(lazy, "STREAM_MIN", 10)
+    monkeypatch.setattr(lazy, "SCALING_SAMPLE", 30)
+    monkeypatch.setattr(lazy, "BLOCK_SIZE", 16)
+    X, y = _liposomes(80)
+    Z, yz = load_particles(save_particles(X, y, tmp_path / "t.zarr", format="zarr"), return_X_y=True)
+    clf = LipNetClassifier(
+        image_transformer=make_pipeline(Spy(), CropParticle(), Resize(28)),
+        max_epochs=1,
+        batch_size=16,
+        random_state=0,
+    ).fit(Z, yz)
+    sample = lazy.scaling_sample(Z, 30)
+    assert fitted_on == [(len(sample), len(sample))] and 30 <= len(sample) < 80
+    # a transformer that learns nothing is fitted on one chunk; one that learns, on the sample
+    assert lazy._learns_nothing(make_pipeline(CropParticle(), "passthrough", Resize(28)))
+    assert not lazy._learns_nothing(make_pipeline(Spy(), CropParticle()))
+    memory = LipNetClassifier(
+        image_transformer=make_pipeline(CropParticle(), Resize(28)), max_epochs=1
+    )
+    memory._fit_images(X[sample], y[sample])
+    np.testing.assert_allclose(clf.mean_, memory.mean_, rtol=1e-6)
+    np.testing.assert_allclose(clf.scale_, memory.scale_, rtol=1e-6)
