@@ -8,6 +8,16 @@ standardises only the particles of the batch asked for. Training epochs visit
 the store block by block (:func:`sklipo._stored_particles.block_order`) so
 each stored block is decoded about once per epoch.
 
+The image transformer and the per-channel pixel statistics (``mean_``,
+``scale_``) are fitted on a seeded sample of whole stored blocks, about
+:data:`SCALING_SAMPLE` particles (:func:`scaling_sample`), not on a full pass:
+a full pass would crop and resize every particle once more before training
+(a second epoch's worth of reading), and fitting a ``Pipeline`` on the whole
+set would hold every intermediate (e.g. cropped) particle in memory at once.
+The sample is fixed (seed 0, not ``random_state``), so a set always gets the
+same statistics; a set of at most :data:`SCALING_SAMPLE` particles is used
+whole, which gives exactly the in-memory statistics.
+
 Smaller stored sets are read whole and take the in-memory path, so inspection,
 export and tests on a few particles behave exactly as with a set in memory.
 """
@@ -17,15 +27,75 @@ export and tests on a few particles behave exactly as with a set in memory.
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils.validation import check_consistent_length
 
-from sklipo._stored_particles import block_order
+from sklipo._stored_particles import BLOCK_SIZE, LazyArrays, block_order
 
-__all__ = ["STREAM_MIN", "StreamedImages", "fit_streamed_images", "streamed_images", "streams"]
+__all__ = [
+    "SCALING_SAMPLE",
+    "STREAM_MIN",
+    "StreamedImages",
+    "fit_streamed_images",
+    "scaling_sample",
+    "streamed_images",
+    "streams",
+]
 
 #: Stored sets with more particles than this are streamed; smaller ones are read whole.
 STREAM_MIN = 4096
+#: About how many particles (whole stored blocks) the image transformer and the
+#: pixel statistics of a streamed fit are fitted on.
+SCALING_SAMPLE = 8 * BLOCK_SIZE
+# Seed of that sample: fixed, so a set always gets the same statistics.
+_SAMPLE_SEED = 0
 # Particles prepared at a time while fitting the pixel scaling.
 _SCALING_CHUNK = 2048
+
+
+def _stored_positions(X):
+    """The store positions of the particles of stored set `X`."""
+    for field in (X.images, X.masks):
+        if isinstance(field, LazyArrays):
+            return field.positions
+    return np.arange(len(X))  # pragma: no cover - a stored set has a lazy field
+
+
+def scaling_sample(X, size=None, *, seed=_SAMPLE_SEED):
+    """Positions (in `X`) of a seeded sample of whole stored blocks.
+
+    Blocks of :data:`~sklipo._stored_particles.BLOCK_SIZE` consecutive stored
+    particles that hold particles of `X` are drawn at random (without
+    replacement) until they hold at least `size` of them; the sample is every
+    particle of `X` in the drawn blocks, in the order of `X`. Reading whole
+    blocks decodes each chunk once; drawing blocks from the whole store keeps
+    the sample spread over it.
+
+    Parameters
+    ----------
+    X : ParticleSet
+        A stored set.
+    size : int, default=None
+        Particles wanted; None means :data:`SCALING_SAMPLE`. A set of at most
+        `size` particles is returned whole.
+    seed : int, default=0
+        Seed of the draw.
+
+    Returns
+    -------
+    positions : ndarray of int
+        Sorted positions in `X`; ``arange(len(X))`` for a small set.
+    """
+    size = SCALING_SAMPLE if size is None else int(size)
+    if len(X) <= size:
+        return np.arange(len(X))
+    blocks = _stored_positions(X) // BLOCK_SIZE
+    unique, inverse, counts = np.unique(blocks, return_inverse=True, return_counts=True)
+    order = np.random.default_rng(seed).permutation(len(unique))
+    n_blocks = int(np.searchsorted(np.cumsum(counts[order]), size)) + 1
+    chosen = np.zeros(len(unique), dtype=bool)
+    chosen[order[:n_blocks]] = True
+    return np.flatnonzero(chosen[inverse])
 
 
 def streams(clf, X):
@@ -102,15 +172,27 @@ class StreamedImages:
 
 
 def fit_streamed_images(clf, X, y):
-    """Fit `clf`'s image transformer and pixel scaling on stored `X`, reading it in chunks.
+    """Fit `clf`'s image transformer and pixel scaling on a sample of stored `X`.
 
     Sets ``image_transformer_``, ``n_channels_in_``, ``input_shape_``,
     ``mean_`` and ``scale_`` as the in-memory fit does and returns the
-    standardised :class:`StreamedImages`.
+    standardised :class:`StreamedImages` of all of `X`. The transformer and
+    the statistics are fitted on :func:`scaling_sample` (all of `X` when it
+    has at most :data:`SCALING_SAMPLE` particles); the statistics are
+    accumulated chunk by chunk in float64, so memory does not grow with the
+    set.
     """
+    check_consistent_length(X, y)
+    sample = scaling_sample(X)
+    whole = len(sample) == len(X)
     transformer = None if clf.image_transformer is None else clone(clf.image_transformer)
     if transformer is not None:
-        transformer.fit(X, y)
+        # one that learns nothing (CropParticle, Resize) sees one chunk: same fit, less memory
+        fit_on = sample[:_SCALING_CHUNK] if _learns_nothing(transformer) else sample
+        if len(fit_on) == len(X):
+            transformer.fit(X, y)
+        else:
+            transformer.fit(X[fit_on], None if y is None else _safe_indexing(y, fit_on))
     clf.image_transformer_ = transformer
     images = StreamedImages(X, transformer, clf._checked)
     first = images.prepare(images.positions[:1], standardize=False)
@@ -118,11 +200,25 @@ def fit_streamed_images(clf, X, y):
     clf.input_shape_ = tuple(int(s) for s in first.shape[2:])
     clf._check_size(first, X)
     if clf.standardize:
-        clf.mean_, clf.scale_ = _channel_statistics(images, clf.n_channels_in_)
+        sampled = images if whole else images[sample]
+        clf.mean_, clf.scale_ = _channel_statistics(sampled, clf.n_channels_in_)
     else:
         clf.mean_, clf.scale_ = np.zeros(clf.n_channels_in_), np.ones(clf.n_channels_in_)
     images.mean, images.scale = clf.mean_, clf.scale_
     return images
+
+
+def _learns_nothing(transformer):
+    """Whether `transformer` (or every step of a Pipeline) says it needs no fit."""
+    steps = getattr(transformer, "steps", None)
+    if steps is not None:
+        return all(
+            step is None or step == "passthrough" or _learns_nothing(step) for _, step in steps
+        )
+    try:
+        return not get_tags(transformer).requires_fit
+    except (AttributeError, TypeError, ValueError):  # pragma: no cover - foreign estimators
+        return False
 
 
 def streamed_images(clf, X, *, standardize=True):
@@ -140,10 +236,11 @@ def streamed_images(clf, X, *, standardize=True):
 
 
 def _channel_statistics(images, n_channels):
-    """Per-channel mean and standard deviation (1 where 0) over all chunks.
+    """Per-channel mean and standard deviation (1 where 0) of `images`, chunk by chunk.
 
-    Chunks are combined with Chan et al.'s pairwise update, so the result
-    matches the whole-array computation to rounding.
+    Each chunk's float64 mean and sum of squared deviations are combined with
+    Chan et al.'s pairwise update, so the result matches the whole-array
+    computation to rounding and only one chunk is held at a time.
     """
     count, mean, m2 = 0, np.zeros(n_channels), np.zeros(n_channels)
     for chunk in images.chunks(standardize=False):
