@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sklipo.utils import import_optional
+
 __all__ = [
     "BLOCK_SIZE",
     "FORMAT_NAME",
@@ -68,14 +70,7 @@ class StoreFormatError(ValueError):
 
 def import_zarr():
     """Import zarr, or say which extra installs it."""
-    try:
-        import zarr
-    except ImportError as exc:  # pragma: no cover - the extra is in dev
-        raise ImportError(
-            "Particle stores need zarr, which is in sklipo's optional 'scale' extra: "
-            "pip install 'sklipo[scale]'."
-        ) from exc
-    return zarr
+    return import_optional("zarr", extra="scale", purpose="A particle store")
 
 
 def is_particle_store(path):

@@ -18,6 +18,7 @@ import sklipo
 from sklipo.classifier import flat_steps, split_lipnet
 from sklipo.deployment._files import write_atomic
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
+from sklipo.utils import import_optional
 
 __all__ = ["export_onnx"]
 
@@ -245,18 +246,6 @@ def _quiet_export():
         logger.setLevel(level)
 
 
-def _import_onnx():
-    try:
-        import onnx  # noqa: F401
-        import onnxscript  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            f"export_onnx needs the onnx and onnxscript packages ({exc}). Install "
-            'them with: pip install "sklipo[onnx]"'
-        ) from exc
-    return onnx
-
-
 def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     """Write a fitted LipNet, with its input scaling and softmax, as an ONNX file.
 
@@ -350,7 +339,7 @@ def export_onnx(estimator, path, *, opset_version=None, verbose=False):
     image_transformer = clf.image_transformer_
     if image_transformer is not None:
         image_transformer = _describe_steps(flat_steps(image_transformer, name="image_transformer"))
-    onnx = _import_onnx()
+    onnx = import_optional("onnx", "onnxscript", extra="onnx", purpose="export_onnx")
     metadata = _metadata(clf, preprocessing, image_transformer, clf.input_shape_ is None)
     wrapper, inputs, dynamic_shapes = _wrap(clf)
     with _quiet_export() if not verbose else contextlib.nullcontext():

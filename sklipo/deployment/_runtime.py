@@ -20,6 +20,7 @@ from sklipo.deployment._onnx import (
     _wrap,
     export_onnx,
 )
+from sklipo.utils import import_optional
 
 __all__ = ["OnnxPredictor", "runtime_predictor"]
 
@@ -39,14 +40,9 @@ RUNTIMES = ("auto", "torch", "onnx")
 
 
 def _import_onnxruntime():
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise ImportError(
-            f"Predicting with ONNX Runtime needs the onnxruntime package ({exc}). "
-            'Install the onnx extra: pip install "sklipo[onnx]"'
-        ) from exc
-    return onnxruntime
+    return import_optional(
+        "onnxruntime", extra="onnx", purpose="Predicting with ONNX Runtime"
+    )
 
 
 def _model_bytes(estimator):

@@ -18,6 +18,7 @@ from sklipo.utils._images import n_channels
 from sklipo.utils._json import json_ready
 from sklipo.utils._left_out import report_left_out
 from sklipo.utils._masks import bounding_box
+from sklipo.utils._optional import import_optional
 from sklipo.utils._validation import check_label_types, check_range, describe_particle
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "check_writable",
     "dask_backend",
     "describe_particle",
+    "import_optional",
     "json_ready",
     "n_channels",
     "replace_folder",

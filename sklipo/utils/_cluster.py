@@ -6,20 +6,17 @@ import contextlib
 import os
 import re
 
+from sklipo.utils._optional import import_optional
+
 __all__ = ["dask_backend"]
 
 _LOCAL = re.compile(r"local(?::(\d+))?")
 
 
 def _import_distributed():
-    try:
-        import distributed
-    except ImportError as exc:  # pragma: no cover - the extra is in dev
-        raise ImportError(
-            "Running on a Dask cluster needs dask and distributed, which are in "
-            "sklipo's optional 'scale' extra: pip install 'sklipo[scale]'."
-        ) from exc
-    return distributed
+    return import_optional(
+        "distributed", "dask", extra="scale", purpose="Running on a Dask cluster"
+    )
 
 
 @contextlib.contextmanager
