@@ -15,9 +15,13 @@ feature, its unit and what the study used it for.
 # License: BSD 3 clause
 
 import numpy as np
-from skimage.measure import moments_normalized, perimeter_crofton
 
-from sklipo.features._measure import RADIAL_EXTENT, SNR_HALF_WIDTH, _binned_means, _ParticleMeasure
+from sklipo.features._measure import (
+    RADIAL_EXTENT,
+    SNR_HALF_WIDTH,
+    _binned_means,
+    _ParticleMeasure,
+)
 from sklipo.utils import check_range
 
 __all__ = [
@@ -82,7 +86,7 @@ def _area(m):
 
 
 def _circularity(m):
-    perimeter = perimeter_crofton(m.shape_mask, directions=4)
+    perimeter = m.perimeter
     # Digital perimeters undershoot on particles a few pixels across; a
     # circularity above 1 (or a zero perimeter) means "as round as it gets".
     if perimeter == 0:
@@ -95,8 +99,9 @@ def _central_moments(m):
 
 
 def _normalized_moments(m):
-    nu = moments_normalized(m.moments, order=3)
-    return np.array([nu[p, q] for p, q in _MOMENT_ORDERS])
+    # moments_normalized's formula, on the four moments used alone
+    mu = m.moments
+    return np.array([(mu[p, q] / 1.0) / (mu[0, 0] ** ((p + q) / 2 + 1)) for p, q in _MOMENT_ORDERS])
 
 
 def _diameter(m):
@@ -115,7 +120,7 @@ def _edge_profile(m, n_bins, distance_range):
     low, high = distance_range
     distance = m.signed_distance * m.pixel_size
     index = np.floor((distance - low) * (n_bins / (high - low))).astype(np.intp)
-    index[(index < 0) | (index >= n_bins)] = -1
+    index[(index < 0) | (index >= n_bins)] = n_bins
     means = _binned_means(index.ravel(), m.standardized.reshape(index.size, -1), n_bins)
     if means is None:
         raise ValueError(
@@ -131,7 +136,7 @@ def _radial_profile(m, n_bins):
     distance = np.hypot(rows - cy, cols - cx)
     ring_width = RADIAL_EXTENT * m.equivalent_radius / n_bins
     index = (distance / ring_width).astype(np.intp)
-    index[index >= n_bins] = -1
+    np.minimum(index, n_bins, out=index)
     # The centroid's ring always holds a pixel, so some bin is filled.
     return _binned_means(index.ravel(), m.standardized.reshape(index.size, -1), n_bins).ravel()
 
@@ -222,7 +227,7 @@ def central_moments(mask):
     The moments the study names ("as defined in Hu 1962"), of the particle's
     shape: ``mu_pq = sum((r - r_c)**p * (c - c_c)**q)`` over the mask pixels,
     where ``r`` is the row and ``c`` the column. The indices follow
-    :func:`skimage.measure.moments_central`, which this calls: ``p`` is the
+    :func:`skimage.measure.moments_central` (whose values it returns): ``p`` is the
     power along rows. Central moments grow with size (mu20 as the fourth power
     of the radius) and depend on no pixel size; see :func:`normalized_moments`
     for the scale-invariant version.

@@ -15,7 +15,6 @@ from functools import cached_property
 import numpy as np
 from scipy import ndimage as ndi
 from scipy.spatial.distance import pdist
-from skimage.measure import moments_central
 
 from sklipo.utils import bounding_box
 
@@ -127,6 +126,45 @@ def _envelope(rows, cols, side):
     return keep
 
 
+# The weights of perimeter_crofton(..., directions=4) for each 2x2 code.
+_CROFTON_COEFS = np.array(
+    [
+        0,
+        np.pi / 4 * (1 + 1 / (np.sqrt(2))),
+        np.pi / (4 * np.sqrt(2)),
+        np.pi / (2 * np.sqrt(2)),
+        0,
+        np.pi / 4 * (1 + 1 / (np.sqrt(2))),
+        0,
+        np.pi / (4 * np.sqrt(2)),
+        np.pi / 4,
+        np.pi / 2,
+        np.pi / (4 * np.sqrt(2)),
+        np.pi / (4 * np.sqrt(2)),
+        np.pi / 4,
+        np.pi / 2,
+        0,
+        0,
+    ]
+)
+
+
+def _raw_to_central(m):
+    """2-D central moments up to order 3 from raw ones (scikit-image's formulae)."""
+    mu = np.zeros_like(m)
+    cx = m[1, 0] / m[0, 0]
+    cy = m[0, 1] / m[0, 0]
+    mu[0, 0] = m[0, 0]
+    mu[1, 1] = m[1, 1] - cx * m[0, 1]
+    mu[2, 0] = m[2, 0] - cx * m[1, 0]
+    mu[0, 2] = m[0, 2] - cy * m[0, 1]
+    mu[2, 1] = m[2, 1] - 2 * cx * m[1, 1] - cy * m[2, 0] + cx**2 * m[0, 1] + cy * cx * m[1, 0]
+    mu[1, 2] = m[1, 2] - 2 * cy * m[1, 1] - cx * m[0, 2] + 2 * cy * cx * m[0, 1]
+    mu[3, 0] = m[3, 0] - 3 * cx * m[2, 0] + 2 * cx**2 * m[1, 0]
+    mu[0, 3] = m[0, 3] - 3 * cy * m[0, 2] + 2 * cy**2 * m[0, 1]
+    return mu
+
+
 class _ParticleMeasure:
     """Shared, lazily computed quantities of one particle.
 
@@ -172,8 +210,32 @@ class _ParticleMeasure:
 
     @cached_property
     def moments(self):
-        """Central moments of the mask up to order 3 (moments_central)."""
-        return moments_central(self.shape_mask.astype(np.float64), order=3)
+        """Central moments of the mask up to order 3, as ``moments_central``.
+
+        The raw moments up to order 3 are sums of integers below 2**53, exact in
+        any summation order, so two small matrix products give the same values
+        as scikit-image's einsum; the conversion to central moments is that of
+        ``skimage.measure.moments_raw_to_central``, term for term.
+        """
+        mask = self.shape_mask
+        powers = np.arange(4, dtype=np.float64)
+        rows = np.arange(mask.shape[0], dtype=np.float64)[:, np.newaxis] ** powers
+        cols = np.arange(mask.shape[1], dtype=np.float64)[:, np.newaxis] ** powers
+        return _raw_to_central(rows.T @ (mask.astype(np.float64) @ cols))
+
+    @cached_property
+    def perimeter(self):
+        """Crofton perimeter (4 directions) of the mask, as ``perimeter_crofton``.
+
+        Counts the same 2x2 configurations as scikit-image's convolution, by
+        slicing the padded mask, and weighs them with the same coefficients.
+        """
+        mask = self.shape_mask.view(np.uint8)
+        codes = mask[1:, 1:] + 4 * mask[1:, :-1] + 2 * mask[:-1, 1:] + 8 * mask[:-1, :-1]
+        counts = np.bincount(codes.ravel(), minlength=16)
+        # perimeter_crofton pads once more: all pixels it adds have code 0
+        counts[0] = (mask.shape[0] + 2) * (mask.shape[1] + 2) - counts[1:].sum()
+        return _CROFTON_COEFS @ counts
 
     @cached_property
     def feret_diameter(self):
@@ -292,20 +354,32 @@ class _ParticleMeasure:
 def _binned_means(index, values, n_bins):
     """Mean of ``values`` (N, C) in each of ``n_bins`` bins, shape (C, n_bins).
 
-    ``index`` holds each value's bin, or -1 to leave it out. Bins that no
-    value falls into are filled by linear interpolation between their nearest
-    filled neighbours (constant beyond the first and last); None is returned
-    when no bin is filled.
+    ``index`` holds each value's bin, or ``n_bins`` to leave it out (those
+    values go to one extra bin that is dropped, which sums each bin in the
+    same order as selecting the kept values first). Bins that no value falls
+    into are filled by linear interpolation between their nearest filled
+    neighbours (constant beyond the first and last); None is returned when no
+    bin is filled.
     """
-    keep = index >= 0
-    index, values = index[keep], values[keep]
-    counts = np.bincount(index, minlength=n_bins)
+    counts = np.bincount(index, minlength=n_bins + 1)[:n_bins]
     filled = np.flatnonzero(counts)
     if filled.size == 0:
         return None
-    means = np.empty((values.shape[1], n_bins))
+    n_channels = values.shape[1]
+    if n_channels == 1:
+        sums = np.bincount(index, weights=values[:, 0], minlength=n_bins + 1)[np.newaxis]
+    else:
+        # One bincount for all channels: channel c uses bins c*(n_bins+1) ...
+        offsets = np.arange(n_channels) * (n_bins + 1)
+        sums = np.bincount(
+            (index[:, np.newaxis] + offsets).ravel(),
+            weights=values.ravel(),
+            minlength=n_channels * (n_bins + 1),
+        ).reshape(n_channels, n_bins + 1)
+    if filled.size == n_bins:
+        return sums[:, :n_bins] / counts
+    means = np.empty((n_channels, n_bins))
     bins = np.arange(n_bins)
-    for channel in range(values.shape[1]):
-        sums = np.bincount(index, weights=values[:, channel], minlength=n_bins)
-        means[channel] = np.interp(bins, filled, sums[filled] / counts[filled])
+    for channel in range(n_channels):
+        means[channel] = np.interp(bins, filled, sums[channel, filled] / counts[filled])
     return means
