@@ -381,6 +381,21 @@ def test_cli_version(capsys):
     assert capsys.readouterr().out.strip() == f"sklipo {sklipo.__version__}"
 
 
+@pytest.mark.parametrize("module", ["sklipo", "sklipo.cli"])
+def test_cli_runs_as_module(module):
+    """Check that ``python -m sklipo`` and ``python -m sklipo.cli`` run the CLI."""
+    import subprocess
+    import sys
+
+    import sklipo
+
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"sklipo {sklipo.__version__}"
+
+
 @pytest.mark.parametrize("command", ["compare", "train", "predict", "export"])
 def test_cli_every_flag_has_help_and_states_its_default(command):
     """Check that every option has help text, and that help names any default."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 import sklipo
 from sklipo._particles import ParticleSet, as_particle_set
@@ -240,7 +241,8 @@ def save(
     Parameters
     ----------
     estimator : object
-        A fitted estimator or pipeline (any picklable object).
+        A fitted estimator or pipeline. Any other picklable object (one
+        without a ``fit`` method) is saved as it is.
     path : str or path-like
         The model file to write, e.g. ``"model.joblib"``.
     X : ParticleSet, array-like or None, default=None
@@ -286,6 +288,9 @@ def save(
         If the model file or its card exists and `overwrite` is False.
     ValueError
         If `cutout` names a setting that is not a cut-out setting.
+    sklearn.exceptions.NotFittedError
+        If `estimator` has a ``fit`` method but has not been fitted (a
+        ValueError): an unfitted model would only fail when used.
 
     See Also
     --------
@@ -308,6 +313,14 @@ def save(
     >>> load("model.joblib").predict([[0]])  # doctest: +SKIP
     array(['a'], dtype='<U1')
     """
+    if hasattr(estimator, "fit"):
+        check_is_fitted(
+            estimator,
+            msg=(
+                f"{type(estimator).__name__} is not fitted: call fit before save, or "
+                "it would be saved only to fail when used."
+            ),
+        )
     path = Path(path)
     card_file = card_path(path)
     if not overwrite:

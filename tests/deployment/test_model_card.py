@@ -91,13 +91,14 @@ def test_save_writes_model_and_card(fitted, liposomes, tmp_path):
 def test_save_summarises_arrays_and_unknown_pixel_sizes(tmp_path):
     """Check the data summary of an image stack without pixel sizes, and of a matrix."""
     X = np.zeros((6, 2, 20, 30), dtype=np.uint16)
-    card = save(DummyClassifier(), tmp_path / "a.joblib", X=X, y=[0, 1] * 3)
+    model = DummyClassifier().fit(np.zeros((6, 1)), [0, 1] * 3)
+    card = save(model, tmp_path / "a.joblib", X=X, y=[0, 1] * 3)
     data = card["training_data"]
     assert data["channels"] == 2 and data["dtypes"] == ["uint16"]
     assert data["height_range"] == [20, 20] and data["width_range"] == [30, 30]
     assert data["pixel_size_nm_range"] == "unknown" and data["n_unknown_pixel_size"] == 6
     assert card["input"]["channels"] == 2
-    card = save(DummyClassifier(), tmp_path / "b.joblib", X=np.ones((5, 3)))
+    card = save(model, tmp_path / "b.joblib", X=np.ones((5, 3)))
     assert card["training_data"] == {"n_samples": 5, "shape": [5, 3], "dtypes": ["float64"]}
 
 
@@ -152,11 +153,11 @@ def test_save_refuses_to_overwrite(fitted, tmp_path):
     path = tmp_path / "model.joblib"
     first = save(fitted, path)
     with pytest.raises(FileExistsError, match="model.joblib.*overwrite=True"):
-        save(DummyClassifier(), path)
+        save(DummyClassifier().fit([[0]], [1]), path)
     assert load_card(path) == first
     card_path(path).unlink()
     with pytest.raises(FileExistsError, match="exist"):
-        save(DummyClassifier(), path)
+        save(DummyClassifier().fit([[0]], [1]), path)
     save(DummyClassifier().fit([[0]], [1]), path, overwrite=True)
     assert isinstance(load(path), DummyClassifier)
 
@@ -176,8 +177,25 @@ def test_save_crash_leaves_no_partial_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(_model_card.joblib, "dump", fail)
     with pytest.raises(OSError, match="disk full"):
-        save(DummyClassifier(), tmp_path / "m.joblib")
+        save(DummyClassifier().fit([[0]], [1]), tmp_path / "m.joblib")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "model",
+    [DummyClassifier(), Pipeline([("flatten", Flatten()), ("clf", LogisticRegression())])],
+)
+def test_save_refuses_unfitted_estimator(model, tmp_path):
+    """Check that an unfitted estimator is refused by name, before anything is written."""
+    with pytest.raises(ValueError, match=f"{type(model).__name__} is not fitted: call fit"):
+        save(model, tmp_path / "m.joblib")
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_takes_plain_objects(tmp_path):
+    """Check that an object without fit is saved as it is."""
+    save({"threshold": 0.5}, tmp_path / "m.joblib")
+    assert load(tmp_path / "m.joblib") == {"threshold": 0.5}
 
 
 def test_load_refuses_missing_card(tmp_path):
