@@ -43,7 +43,21 @@ def _fold_counts(estimator, X, y, *, labels):
 
 
 def _run_fold(model, X, y, split, labels):
-    """Cross-validate `model` on one fold; return the fold's numbers or its error."""
+    """Cross-validate `model` on one fold; return the fold's numbers or its error.
+
+    The warnings raised during the fit are returned too, as (category,
+    message) pairs, for the caller to raise again: a joblib worker would print
+    them in its own format, beside the progress lines, not through the
+    caller's filters.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _fold_outcome(model, X, y, split, labels)
+    outcome["warnings"] = [(w.category, str(w.message)) for w in caught]
+    return outcome
+
+
+def _fold_outcome(model, X, y, split, labels):
     # One call per (model, fold) with error_score="raise": each failure keeps its
     # own fold, error and traceback (error_score=np.nan only sums failures up in
     # one warning), Ctrl-C keeps the folds that finished, and one joblib pool
@@ -229,6 +243,9 @@ def compare(
     try:
         for (name, k), outcome in zip(tasks, results):
             outcomes[name, k] = outcome
+            for category, message in outcome.pop("warnings"):
+                # once per model and message (the default filter), not once per fold
+                warnings.warn(f"Model {name!r}: {message}", category, stacklevel=2)
             if progress is not None:
                 progress.update(_fold_line(name, k, len(splits), outcome))
             if "error" in outcome:

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
-from sklearn.exceptions import FitFailedWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
@@ -162,6 +162,19 @@ def test_compare_n_jobs_gives_the_same_numbers():
     sequential = compare(models, X, Y, cv=3)
     parallel = compare(models, X, Y, cv=3, n_jobs=2)
     np.testing.assert_array_equal(parallel.confusion_matrices, sequential.confusion_matrices)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_compare_raises_fold_warnings_in_the_caller(n_jobs):
+    """Check that a fit's warnings reach the caller, named by model, from any worker."""
+    models = {"short": LogisticRegression(max_iter=1), "dummy": DummyClassifier()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare(models, X, Y, cv=3, n_jobs=n_jobs)
+    converge = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(converge) == 3  # one per fold under "always"
+    assert all(str(w.message).startswith("Model 'short': lbfgs failed") for w in converge)
+    assert all(w.filename == __file__ for w in converge)
 
 
 def test_compare_on_particle_sets():
