@@ -54,8 +54,11 @@ FORMAT_NAME = "sklipo-particles"
 FORMAT_VERSION = 1
 #: Particles per decoded block: reads, the cache and epoch shuffling work in blocks.
 BLOCK_SIZE = 1024
-# Decoded blocks kept per open store (per process); bounds the reader's memory.
+# Decoded blocks kept per open store (per process); bounds the reader's memory,
+# except that the last _MIN_CACHED_BLOCKS blocks are kept whatever their size:
+# an images block and its masks block, read in turn, must not evict each other.
 _CACHE_BYTES = 192 * 2**20
+_MIN_CACHED_BLOCKS = 4
 # Positions read per step when iterating over a LazyArrays.
 _ITER_STEP = 512
 
@@ -220,7 +223,7 @@ class _StoreReader:
         with self._lock:
             self._cache[key] = data
             self._cache_bytes += data.nbytes
-            while self._cache_bytes > _CACHE_BYTES and len(self._cache) > 1:
+            while self._cache_bytes > _CACHE_BYTES and len(self._cache) > _MIN_CACHED_BLOCKS:
                 _, dropped = self._cache.popitem(last=False)
                 self._cache_bytes -= dropped.nbytes
         return data

@@ -17,6 +17,7 @@ from sklipo._stored_particles import (  # noqa: E402
     StoreFormatError,
     _StoreReader,
     block_order,
+    open_store,
 )
 from sklipo.datasets import (  # noqa: E402
     ParticleStoreWriter,
@@ -93,6 +94,36 @@ def test_stored_set_reads_like_memory(tmp_path):
     assert [len(c) for c in chunks] == [25, 25, 10] and all(c.in_memory for c in chunks)
     joined = ParticleSet.concatenate([Z[:5], Z[40:45]])
     assert not joined.in_memory and joined.ids.tolist() == X.ids[[*range(5), *range(40, 45)]].tolist()
+
+
+def test_reader_keeps_blocks_of_images_and_masks_over_its_byte_cap(tmp_path, monkeypatch):
+    # Check that reading images and masks in turn decodes each block once,
+    # even when one block is over the cache's byte cap.
+    from sklipo import _stored_particles
+
+    X, y = _liposomes(n=10)
+    path = save_particles(X, y, tmp_path / "s.zarr", format="zarr")
+    monkeypatch.setattr(_stored_particles, "_CACHE_BYTES", 1)
+    reader = open_store(path)
+    decoded = []
+
+    class Counted:
+        """A stored array that records each read of a block."""
+
+        def __init__(self, name):
+            self.name, self.array = name, getattr(reader, name)
+
+        def __getitem__(self, key):
+            decoded.append(self.name)
+            return self.array[key]
+
+    for name in ("_pixels", "_masks"):
+        monkeypatch.setattr(reader, name, Counted(name))
+    Z = load_particles(path).data
+    for i in range(len(Z)):  # one particle at a time: images, masks, images, ...
+        np.testing.assert_array_equal(Z[i].mask, X[i].mask)
+        np.testing.assert_array_equal(Z[i].image, X[i].image)
+    assert sorted(decoded) == ["_masks", "_pixels"]
 
 
 def test_writer_appends_pieces(tmp_path):
