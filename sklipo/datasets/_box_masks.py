@@ -8,6 +8,8 @@ from skimage.feature import peak_local_max
 from skimage.morphology import convex_hull_image, disk
 from skimage.segmentation import watershed
 
+from sklipo.datasets._ray_masks import MIN_EVIDENCE, _ray_masks
+
 __all__ = []
 
 # Quantile of the smoothed, polarity-aligned pixels inside the box taken as the
@@ -101,7 +103,7 @@ def _channel_scores(micrograph, box, margin, sigma):
     spread = np.maximum(spread, micrograph.noise / (1.0 + 2.0 * np.sqrt(np.pi) * sigma))
     bright = np.quantile(smooth[inside], _PARTICLE_QUANTILE, axis=0) - background
     dark = background - np.quantile(smooth[inside], 1 - _PARTICLE_QUANTILE, axis=0)
-    return smooth, (y0, x0), background, bright / spread, dark / spread
+    return smooth, (y0, x0), background, bright / spread, dark / spread, spread, outside
 
 
 def _polarities(scores, n_channels, polarity):
@@ -136,7 +138,7 @@ def _foreground(micrograph, scores, signs, box):
     one channel only is not drowned by the others. When no channel stands
     out, the best one is cut all the same (the shape checks then decide).
     """
-    smooth, origin, background, bright, dark = scores
+    smooth, origin, background, bright, dark = scores[:5]
     strength = np.where(signs > 0, bright, dark)
     strength[micrograph.flat] = -np.inf
     best = float(np.max(strength, initial=0.0))
@@ -273,6 +275,56 @@ def _segment_one(micrograph, box, scores, other_boxes, signs, *, sigma, area_ran
     return ellipse, (area_ratio, solidity, touches_edge, contrast, True)
 
 
+def _particle_plane(micrograph, scores, signs):
+    """The region around a box as one plane: particle positive, in background spreads.
+
+    Channels are flipped so the particle is positive and scaled so that
+    the particle's level in each (as the threshold measures it) is 1. As the
+    threshold unites its cuts, the plane is the largest of the channels
+    where the particle stands out (the best channel when it stands out in
+    none): a membrane seen in one channel and a bright lumen in another make
+    one particle whose outer edge is the membrane's. The plane is then put
+    on the scale of its own background spread.
+    """
+    smooth, origin, background, bright, dark, spread, outside = scores
+    strength = np.where(signs > 0, bright, dark)
+    strength[micrograph.flat] = -np.inf
+    used = strength > _CHANNEL_FLOOR
+    if not used.any():
+        used = strength == strength.max()
+    level = np.abs(strength[used] * spread[used])
+    level[~(level > 0)] = 1.0  # no particle level (nothing stands out): unscaled
+    plane = ((smooth[..., used] - background[used]) * (signs[used] / level)).max(axis=2)
+    around = plane[outside]
+    scale = 1.4826 * np.median(np.abs(around - np.median(around)))
+    return (plane - np.median(around)) / (scale if scale > 0 else 1.0), origin, outside
+
+
+def _trace_fallbacks(micrograph, boxes, scores, signs, masks, records, *, area_range,
+                     min_solidity):
+    """Second method for the boxes the threshold failed on: trace the outline along rays.
+
+    A faint membrane does not stand out of the noise pixel by pixel, but its
+    edge does when pooled round the particle. Outlines that follow a clear
+    edge at (nearly) every angle and pass the area and solidity checks
+    replace the fallback masks and records in place.
+    """
+    failed = [i for i, record in enumerate(records) if record[-1] == "fallback"]
+    planes = [(*_particle_plane(micrograph, scores[i], signs[i]), boxes[i]) for i in failed]
+    traced, evidence, closed = _ray_masks(planes)
+    for i, mask, strength, whole in zip(failed, traced, evidence, closed):
+        top, left, bottom, right = boxes[i]
+        area_ratio, solidity, touches_edge = _measure(mask, bottom - top, right - left)
+        if (
+            whole
+            and strength >= MIN_EVIDENCE
+            and area_range[0] <= area_ratio <= area_range[1]
+            and solidity >= min_solidity
+        ):
+            masks[i] = mask
+            records[i] = (area_ratio, solidity, touches_edge, records[i][3], False, "rays")
+
+
 def _segment_micrograph(image, boxes, *, polarity, channel, sigma, area_range, min_solidity,
                         split_touching):
     """Segment every box of one micrograph (checked input); no warning."""
@@ -308,6 +360,8 @@ def _segment_micrograph(image, boxes, *, polarity, channel, sigma, area_range, m
             if not record_2[-1] and record_2[3] > 2 * _CHANNEL_FLOOR:
                 mask, record = mask_2, record_2
         masks.append(mask)
-        records.append(record)
+        records.append((*record, "fallback" if record[-1] else "threshold"))
+    _trace_fallbacks(micrograph, boxes, scores, signs, masks, records,
+                     area_range=area_range, min_solidity=min_solidity)
     polarity_vote = np.where(signs.sum(axis=0) > 0, 1.0, -1.0) if len(signs) else signs
     return masks, records, polarity_vote

@@ -35,7 +35,9 @@ __all__ = [
     "LOSSY_EXTENSIONS",
     "n_channels",
     "read_image",
+    "read_image_frames",
     "read_mask",
+    "read_mask_frames",
     "write_image",
     "write_image_file",
     "write_mask",
@@ -111,6 +113,49 @@ def read_image(path, *, as_gray="auto", return_alpha=False):
         file has none or it is fully opaque.
     """
     raw = _read_raw(path)
+    image, alpha = _decode(raw, path, as_gray, return_alpha)
+    if return_alpha:
+        return image, raw.pixel_size, alpha
+    return image, raw.pixel_size
+
+
+def read_image_frames(path, *, as_gray="auto", return_alpha=False):
+    """Read every image a file holds: one per frame of a stack, else one.
+
+    A stack is an MRC file of several sections (a RELION-style ``.mrcs``
+    particle stack), a TIFF page sequence (series axes starting with I, Z or
+    T) or a TIFF whose pages differ in shape; every other file holds one
+    image, read as :func:`read_image` reads it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An image file; see :data:`IMAGE_EXTENSIONS`.
+    as_gray : {"auto", True, False}, default="auto"
+        As in :func:`read_image`, per frame.
+    return_alpha : bool, default=False
+        Also return each frame's non-opaque alpha channel (or None).
+
+    Returns
+    -------
+    images : list of ndarray of shape (H, W) or (H, W, C)
+        The frames, in file order.
+    pixel_size : float
+        Nanometres per pixel from the header, shared by all frames; NaN when
+        unset.
+    alphas : list of (ndarray or None)
+        Only with ``return_alpha=True``.
+    """
+    raws = _read_raw(path, frames=True)
+    decoded = [_decode(raw, path, as_gray, return_alpha) for raw in raws]
+    images = [image for image, _ in decoded]
+    if return_alpha:
+        return images, raws[0].pixel_size, [alpha for _, alpha in decoded]
+    return images, raws[0].pixel_size
+
+
+def _decode(raw, path, as_gray, return_alpha):
+    """One read image as `as_gray` asks, and its non-opaque alpha (or None)."""
     image = raw.array
     alpha = None
     if image.ndim == 3 and as_gray is not False:
@@ -125,9 +170,7 @@ def read_image(path, *, as_gray="auto", return_alpha=False):
             image = raw.array
         elif image.ndim == 3:
             image = _to_gray(image, raw, path, as_gray)
-    if return_alpha:
-        return image, raw.pixel_size, alpha
-    return image, raw.pixel_size
+    return image, alpha
 
 
 def _to_gray(image, raw, path, as_gray):
@@ -163,7 +206,26 @@ def read_mask(path):
     -------
     mask : ndarray of shape (H, W), dtype=bool
     """
-    raw = _read_raw(path)
+    return _mask_of(_read_raw(path))
+
+
+def read_mask_frames(path):
+    """Read every mask a file holds, as :func:`read_image_frames` splits it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A mask file or a stack of masks.
+
+    Returns
+    -------
+    masks : list of ndarray of shape (H, W), dtype=bool
+    """
+    return [_mask_of(raw) for raw in _read_raw(path, frames=True)]
+
+
+def _mask_of(raw):
+    """The set pixels of one read mask image."""
     mask = raw.array
     if mask.ndim == 3:
         if raw.alpha:

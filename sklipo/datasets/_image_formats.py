@@ -33,6 +33,13 @@ _TIFF_EXTENSIONS = (".tif", ".tiff")
 # TIFF page axes that tifffile uses for a plain stack of 2-D planes; a 3-D
 # series with one of them first holds one channel per page.
 _TIFF_CHANNEL_AXES = "CQIS"
+# When a file is read as frames (a stack of particle cut-outs), a first axis
+# among these holds one image per page: a plain page sequence, z or time.
+_TIFF_FRAME_AXES = "IZT"
+
+
+class _StackError(ValueError):
+    """A file holds several images where one was expected."""
 
 
 class _Raw:
@@ -60,23 +67,14 @@ def _read_pillow(path):
     )
 
 
-def _read_tiff(path):
-    with tifffile.TiffFile(path) as tif:
-        if not tif.series:
-            raise ValueError("the file holds no image")
-        series = tif.series[0]
-        array = series.asarray()
-        axes = series.axes
-        colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
-        pixel_size = _ome_pixel_size(tif.ome_metadata) if tif.is_ome else np.nan
-        if not np.isfinite(pixel_size):
-            pixel_size = _tiff_pixel_size(tif)
+def _tiff_image(array, axes, colour, pixel_size):
+    """One image of a TIFF series, channels last."""
     if array.ndim == 3 and not axes.endswith("S"):
         if axes[0] not in _TIFF_CHANNEL_AXES:
-            raise ValueError(
+            raise _StackError(
                 f"the file holds a stack of {array.shape[0]} images (axes {axes!r}); "
-                "expected one image, with channels (axis 'C') if any. Save one plane "
-                "per file, or a projection"
+                "expected one image, with channels (axis 'C') if any. A z- or "
+                "time-stack is not one image: save one plane per file, or a projection"
             )
         array = np.moveaxis(array, 0, -1)
     elif array.ndim == 4 and axes.endswith("S") and axes[0] in _TIFF_CHANNEL_AXES:
@@ -85,16 +83,38 @@ def _read_tiff(path):
     return _Raw(array, colour=colour, pixel_size=pixel_size)
 
 
-def _read_mrc(path):
+def _read_tiff(path, frames):
+    with tifffile.TiffFile(path) as tif:
+        if not tif.series:
+            raise ValueError("the file holds no image")
+        if len(tif.series) > 1 and not frames:
+            raise _StackError(
+                f"the file holds {len(tif.series)} images (pages of different shapes); "
+                "expected one image. A stack of particle cut-outs goes to "
+                "load_particles (one particle per page); otherwise save one image per file"
+            )
+        series = [(item.asarray(), item.axes) for item in tif.series]
+        colour = tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+        pixel_size = _ome_pixel_size(tif.ome_metadata) if tif.is_ome else np.nan
+        if not np.isfinite(pixel_size):
+            pixel_size = _tiff_pixel_size(tif)
+    if not frames:
+        return _tiff_image(*series[0], colour, pixel_size)
+    # Pages of different shapes make one series each; a series of a page
+    # sequence, z or time, one frame per page.
+    raws = []
+    for array, axes in series:
+        if array.ndim >= 3 and axes[0] in _TIFF_FRAME_AXES:
+            raws.extend(_tiff_image(plane, axes[1:], colour, pixel_size) for plane in array)
+        else:
+            raws.append(_tiff_image(array, axes, colour, pixel_size))
+    return raws
+
+
+def _read_mrc(path, frames):
     with mrcfile.open(path, mode="r") as mrc:
         array = np.array(mrc.data)
         voxel = mrc.voxel_size
-    if array.ndim == 3:
-        if array.shape[0] != 1:
-            raise ValueError(
-                f"the file holds a stack of {array.shape[0]} images; expected one image"
-            )
-        array = array[0]
     if voxel.x < 0 or voxel.y < 0:
         raise ValueError(f"the header gives a negative voxel size ({voxel.x}, {voxel.y}) Å")
     if voxel.x != voxel.y:
@@ -104,11 +124,28 @@ def _read_mrc(path):
         )
     # 0 is the MRC convention for "not set"; the header is in ångström.
     pixel_size = float(voxel.x) / 10 if voxel.x > 0 else np.nan
+    if array.ndim == 3 and frames:
+        return [_Raw(plane, pixel_size=pixel_size) for plane in array]
+    if array.ndim == 3:
+        if array.shape[0] != 1:
+            raise _StackError(
+                f"the file holds a stack of {array.shape[0]} images; expected one image. "
+                "A stack of particle cut-outs goes to load_particles (one particle per "
+                "image); a z- or time-stack is not one micrograph: save one plane per "
+                "file, or a projection"
+            )
+        array = array[0]
     return _Raw(array, pixel_size=pixel_size)
 
 
-def _read_raw(path):
-    """Read any supported file, naming it in every error."""
+def _read_raw(path, *, frames=False):
+    """Read any supported file, naming it in every error.
+
+    With ``frames=True`` return a list of one :class:`_Raw` per image the
+    file holds: one per frame of an MRC stack, per page of a TIFF page
+    sequence (axes I, Z or T) or per TIFF page of its own shape; one for
+    any other file.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_EXTENSIONS:
@@ -120,24 +157,31 @@ def _read_raw(path):
         raise FileNotFoundError(f"Image file not found: '{path}'.")
     if path.stat().st_size == 0:
         raise ValueError(f"Cannot read the image file '{path}': the file is empty (0 bytes).")
-    reader = (
-        _read_mrc
-        if suffix in _MRC_EXTENSIONS
-        else _read_tiff if suffix in _TIFF_EXTENSIONS else _read_pillow
-    )
     try:
-        raw = reader(path)
+        if suffix in _MRC_EXTENSIONS:
+            raws = _read_mrc(path, frames)
+        elif suffix in _TIFF_EXTENSIONS:
+            raws = _read_tiff(path, frames)
+        else:
+            raws = _read_pillow(path)
+    except _StackError as exc:
+        raise ValueError(f"Cannot read '{path}' as one image: {exc}.") from exc
     except Exception as exc:  # each library raises its own kinds on a bad file
         raise ValueError(
             f"Cannot read the image file '{path}' (damaged, truncated or not a "
             f"{suffix[1:].upper()} file?): {exc}"
         ) from exc
-    if raw.array.size == 0:
-        raise ValueError(f"Cannot read '{path}': the image has no pixels ({raw.array.shape}).")
-    if raw.array.ndim not in (2, 3):
-        raise ValueError(
-            f"Cannot read '{path}': expected a 2-D image, with channels last if any; "
-            f"got an array of shape {raw.array.shape}."
-        )
-    raw.array = raw.array.astype(raw.array.dtype.newbyteorder("="), copy=False)
-    return raw
+    raws = raws if isinstance(raws, list) else [raws]
+    if not raws:
+        raise ValueError(f"Cannot read '{path}': the stack holds no images.")
+    for frame, raw in enumerate(raws):
+        where = f"'{path}'" if len(raws) == 1 else f"frame {frame} of '{path}'"
+        if raw.array.size == 0:
+            raise ValueError(f"Cannot read {where}: the image has no pixels ({raw.array.shape}).")
+        if raw.array.ndim not in (2, 3):
+            raise ValueError(
+                f"Cannot read {where}: expected a 2-D image, with channels last if any; "
+                f"got an array of shape {raw.array.shape}."
+            )
+        raw.array = raw.array.astype(raw.array.dtype.newbyteorder("="), copy=False)
+    return raws if frames else raws[0]

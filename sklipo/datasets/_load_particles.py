@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from sklipo._particles import ParticleSet
 from sklipo._stored_particles import is_particle_store
-from sklipo.datasets._image_files import read_image, read_mask
+from sklipo.datasets._image_files import read_image_frames, read_mask_frames
 from sklipo.datasets._particle_listing import (
     _MANIFEST_NAME,
     _read_manifest,
@@ -60,33 +60,64 @@ def _resolve_pixel_sizes(listed, header, argument, origin):
     return np.where(np.isfinite(listed), listed, header)
 
 
-def _read_particles(records, as_gray, verbose):
-    """Read and check every record's image and mask, naming files in errors.
+def _frame_names(name, n_frames):
+    """Name each frame of a file: the name itself for one image, ``name:i`` for a stack."""
+    return [name] if n_frames == 1 else [f"{name}:{frame}" for frame in range(n_frames)]
 
-    Returns the particles (pixel sizes unknown) and the pixel size each file's
-    header gives.
+
+def _read_record(record, as_gray):
+    """A record's images (one per frame of a stack) and masks, or None for no masks."""
+    images, pixel_size, alphas = read_image_frames(
+        record.image, as_gray=as_gray, return_alpha=True
+    )
+    if record.mask is not None:
+        masks = read_mask_frames(record.mask)
+        if len(masks) != len(images):
+            raise ValueError(
+                f"The mask file '{record.mask}' holds {len(masks)} mask(s) but its image "
+                f"file '{record.image}' holds {len(images)} image(s); a stack's masks are "
+                "a stack with one mask per frame, in the same order."
+            )
+    elif any(alpha is not None for alpha in alphas):
+        # A cut-out saved with a transparent background: the opaque pixels
+        # are the particle (stacks carry no alpha).
+        masks = [alpha > 0 for alpha in alphas]
+    else:
+        masks = None
+    return images, masks, pixel_size
+
+
+def _per_particle(records, counts):
+    """Each particle's file name (``file:frame`` in a stack), listed pixel size and label."""
+    filenames = np.concatenate(
+        [_frame_names(str(record.image), n) for record, n in zip(records, counts)]
+    )
+    listed = np.repeat([record.pixel_size for record in records], counts)
+    labels = np.repeat([record.label for record in records], counts).astype(str)
+    return filenames, listed, labels
+
+
+def _read_particles(records, as_gray, verbose):
+    """Read and check every record's images and masks, naming files in errors.
+
+    Returns the particles (pixel sizes unknown; one per frame of a stack),
+    the pixel size each file's header gives and the number of particles of
+    each record.
     """
-    particles, header = [], []
+    particles, header, counts = [], [], []
     for index, record in enumerate(records):
         try:
-            image, pixel_size, alpha = read_image(
-                record.image, as_gray=as_gray, return_alpha=True
-            )
-            mask = read_mask(record.mask) if record.mask is not None else None
-            if mask is None and alpha is not None:
-                # A cut-out saved with a transparent background: the opaque
-                # pixels are the particle.
-                mask = alpha > 0
+            images, masks, pixel_size = _read_record(record, as_gray)
         except (FileNotFoundError, ValueError) as exc:
             if record.where is None:
                 raise
             raise type(exc)(f"{exc} (listed in {record.where})") from exc
         try:
             particle = ParticleSet(
-                [image],
-                None if mask is None else [mask],
-                ids=[record.id],
-                channel_axis=-1 if image.ndim == 3 else None,
+                images,
+                masks,
+                ids=_frame_names(record.id, len(images)),
+                channel_axis=-1 if images[0].ndim == 3 else None,
             )
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"In {_describe_files(record)}: {exc}") from exc
@@ -98,10 +129,14 @@ def _read_particles(records, as_gray, verbose):
                 "as grayscale."
             )
         particles.append(particle)
-        header.append(pixel_size)
+        header.extend([pixel_size] * len(images))
+        counts.append(len(images))
         if verbose and (index + 1) % _PROGRESS_EVERY == 0:
-            print(f"[load_particles] read {index + 1}/{len(records)} particles")
-    return ParticleSet.concatenate(particles), header
+            print(
+                f"[load_particles] read {index + 1}/{len(records)} files, "
+                f"{sum(counts)} particles"
+            )
+    return ParticleSet.concatenate(particles), header, np.array(counts)
 
 
 def _describe_files(record):
@@ -179,6 +214,17 @@ def load_particles(
     transparent background (an alpha channel that is not fully opaque)
     gets the opaque pixels as its mask, and the alpha channel is dropped.
 
+    A file holding several images is a stack of particles, one per image in
+    file order: an MRC file of several sections (a RELION-style ``.mrcs``
+    particle stack), a TIFF page sequence (series axes I, Z or T: plain
+    multi-page files, ImageJ stacks) or a TIFF whose pages differ in shape.
+    Each frame's id and file name end in ``:<frame>``, counted from 0
+    (``"unilamellar/stack:3"``, ``".../stack.mrcs:3"``); a file of one
+    image keeps its plain names. A stack's mask file (``stack_mask.mrcs``,
+    or the manifest's ``mask``) must be a stack of as many masks, in the
+    same order. TIFF pages along a channel axis (C, or tifffile's
+    unnamed Q) stay channels of one image.
+
     Parameters
     ----------
     path : str or path-like
@@ -210,7 +256,7 @@ def load_particles(
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     verbose : int, default=0
-        Print progress every 1000 particles when positive.
+        Print progress every 1000 files when positive.
 
     Returns
     -------
@@ -224,9 +270,10 @@ def load_particles(
         target_names : ndarray of str, shape (n_classes,)
             The class names (folder names or ``label`` cells), sorted.
         filenames : ndarray of str, shape (n_particles,)
-            The image files.
+            The image files (``file:frame`` for a frame of a stack).
         mask_filenames : ndarray of str, shape (n_particles,)
-            The mask files; ``""`` where the mask covers the whole image.
+            The mask files (``file:frame`` in a stack); ``""`` where the
+            mask covers the whole image.
         DESCR : str
             Where the particles came from and how many per class.
 
@@ -239,7 +286,7 @@ def load_particles(
         If `path`, an image or a mask file does not exist (the message names it).
     ValueError
         If a file cannot be read, a mask's shape differs from its image's, a
-        mask is empty, an image holds NaN or infinite values, a class folder
+        stack's mask file holds another number of frames, a mask is empty, an image holds NaN or infinite values, a class folder
         holds no images, a manifest row is malformed or its pixel size is not
         positive, or particles differ in their number of channels. The message
         names the file (and the manifest line).
@@ -292,11 +339,14 @@ def load_particles(
         left_out = []
         records = _scan_folder(path, mask_suffix, left_out)
         report_left_out(left_out, "load_particles", strict, stacklevel=3)
-    particles, header = _read_particles(records, as_gray, verbose)
-    origin = [f"'{record.image}'" for record in records]
-    listed = [record.pixel_size for record in records]
+    particles, header, counts = _read_particles(records, as_gray, verbose)
+    filenames, listed, labels = _per_particle(records, counts)
+    mask_filenames = np.concatenate([
+        _frame_names(str(record.mask), n) if record.mask is not None else [""] * n
+        for record, n in zip(records, counts)
+    ])
+    origin = [f"'{name}'" for name in filenames]
     data = particles.replace(pixel_size=_resolve_pixel_sizes(listed, header, pixel_size, origin))
-    labels = np.array([record.label for record in records]).astype(str)
     target_names, target = np.unique(labels, return_inverse=True)
     if return_X_y:
         return data, target
@@ -308,9 +358,7 @@ def load_particles(
         data=data,
         target=target,
         target_names=target_names,
-        filenames=np.array([str(record.image) for record in records]),
-        mask_filenames=np.array(
-            [str(record.mask) if record.mask is not None else "" for record in records]
-        ),
+        filenames=filenames,
+        mask_filenames=mask_filenames,
         DESCR=f"{len(data)} particles loaded from the {source}. Per class: {counts}.",
     )

@@ -182,7 +182,8 @@ def load_annotated_micrographs(
             segmentation failed (also ``mask_quality.fallback``).
         mask_quality : :class:`~sklearn.utils.Bunch` of ndarray
             Per particle: ``area_ratio``, ``solidity``, ``touches_edge``,
-            ``contrast`` and ``fallback``; see
+            ``contrast``, ``fallback`` and ``method`` (``"threshold"``,
+            ``"rays"`` or ``"fallback"``); see
             :func:`~sklipo.datasets.segment_boxes`. ``pandas.DataFrame(
             bunch.mask_quality)`` makes it a table.
         confidence : ndarray of float, shape (n_particles,)
@@ -307,7 +308,7 @@ def load_annotated_micrographs(
         if verbose:
             print(
                 f"[load_annotated_micrographs] {len(targets)}/{len(micrographs)} {name}: "
-                f"{len(pixel)} particles, {sum(r[-1] for r in records)} mask fallback(s)"
+                f"{len(pixel)} particles, {sum(r[4] for r in records)} mask fallback(s)"
             )
     if not cutouts:
         raise ValueError("The label files list no boxes, so there are no particles to cut.")

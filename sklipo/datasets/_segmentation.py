@@ -14,7 +14,7 @@ from sklipo.datasets._box_masks import _segment_micrograph
 __all__ = ["QUALITY_FIELDS", "segment_boxes"]
 
 #: The fields of the per-particle quality record, in order.
-QUALITY_FIELDS = ("area_ratio", "solidity", "touches_edge", "contrast", "fallback")
+QUALITY_FIELDS = ("area_ratio", "solidity", "touches_edge", "contrast", "fallback", "method")
 
 # Above this share of fallbacks the loaders warn: the settings do not suit the data.
 FALLBACK_WARN_RATE = 0.10
@@ -56,7 +56,7 @@ def _check_area_range(area_range):
 def _quality_bunch(records):
     """The per-particle quality record as a Bunch of equal-length arrays."""
     columns = list(zip(*records)) if records else [[]] * len(QUALITY_FIELDS)
-    dtypes = (float, float, bool, float, bool)
+    dtypes = (float, float, bool, float, bool, str)
     return Bunch(
         **{
             name: np.asarray(column, dtype=dtype)
@@ -137,8 +137,21 @@ def segment_boxes(
        lies within `area_range` of the inscribed ellipse's area and its
        solidity (area over convex-hull area) is at least `min_solidity`. A
        ring left open (no hole to fill) that spans the box is replaced by
-       its convex hull. Otherwise, or when nothing stands out, the mask is
-       the inscribed ellipse and ``fallback`` is True.
+       its convex hull. A failed box is tried again with twice the
+       smoothing.
+    6. **Rays.** Where the threshold fails (a faint membrane, an uneven
+       background), rays are cast from the box centre: the region is
+       resampled on a polar grid, the outward edge (the mean 3 px inside
+       minus 3 px outside, along the ray) is pooled over neighbouring angles,
+       and dynamic programming follows the closed outline of greatest total
+       edge, filled as a star-shaped mask. It is accepted when its mean edge
+       stands out of the background's edge noise by at least 4 standard
+       errors over its length (after the bias of picking the best outline),
+       when the edge is found all round (in every quarter of the angles,
+       and not at the search's limits, 0.5 to 1.4 times the inscribed
+       ellipse's radius) and when it passes the checks of step 5.
+       Otherwise, or when nothing stands out, the mask is the inscribed
+       ellipse and ``fallback`` is True.
 
     Parameters
     ----------
@@ -177,9 +190,11 @@ def segment_boxes(
             ellipse's), ``solidity``, ``touches_edge`` (the mask covers more
             than half of a box side: the particle may extend beyond its
             box), ``contrast`` (how far the particle stands out of the
-            noise, in noise units of the smoothed image) and ``fallback``.
-            For a fallback, the measures are those of the rejected
-            segmentation (NaN when there was none).
+            noise, in noise units of the smoothed image), ``fallback`` and
+            ``method``: ``"threshold"`` (steps 1-5), ``"rays"`` (step 6) or
+            ``"fallback"`` (no method found the particle). For a fallback,
+            the measures are those of the rejected threshold segmentation
+            (NaN when there was none).
         polarity : ndarray of str, shape (n_channels,)
             ``"dark"`` or ``"bright"`` per channel used.
 
@@ -203,8 +218,8 @@ def segment_boxes(
     >>> image[(rows - 40) ** 2 + (cols - 40) ** 2 <= 15 ** 2] = 200  # bright disc
     >>> image[(rows - 40) ** 2 + (cols - 69) ** 2 <= 14 ** 2] = 200  # touching it
     >>> result = segment_boxes(image, [[25, 25, 55, 55], [26, 55, 54, 83]])
-    >>> result.polarity.tolist(), result.quality.fallback.tolist()
-    (['bright'], [False, False])
+    >>> result.polarity.tolist(), result.quality.method.tolist()
+    (['bright'], ['threshold', 'threshold'])
     >>> int(result.masks[0].sum()), int(result.masks[1].sum())
     (705, 609)
     """

@@ -40,7 +40,11 @@ from sklipo._stored_particles import (
     import_zarr,
     is_particle_store,
 )
-from sklipo.datasets._load_particles import _read_particles, _resolve_pixel_sizes
+from sklipo.datasets._load_particles import (
+    _per_particle,
+    _read_particles,
+    _resolve_pixel_sizes,
+)
 from sklipo.datasets._particle_listing import (
     _MANIFEST_NAME,
     _read_manifest,
@@ -454,15 +458,18 @@ def convert_to_store(
     with ParticleStoreWriter(store, overwrite=overwrite) as writer:
         for start in range(0, len(records), chunk_size):
             part = records[start : start + chunk_size]
-            particles, header = _read_particles(part, "auto", 0)
-            origin = [f"'{record.image}'" for record in part]
-            listed = [record.pixel_size for record in part]
+            particles, header, counts = _read_particles(part, "auto", 0)
+            filenames, listed, labels = _per_particle(part, counts)
+            origin = [f"'{name}'" for name in filenames]
             particles = particles.replace(
                 pixel_size=_resolve_pixel_sizes(listed, header, pixel_size, origin)
             )
-            writer.append(particles, np.array([record.label for record in part]).astype(str))
+            writer.append(particles, labels)
             if verbose:
-                print(f"[convert_to_store] wrote {writer.n_particles_}/{len(records)} particles")
+                print(
+                    f"[convert_to_store] wrote {writer.n_particles_} particles from "
+                    f"{min(start + chunk_size, len(records))}/{len(records)} files"
+                )
     return Path(store)
 
 

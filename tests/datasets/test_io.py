@@ -445,7 +445,7 @@ def test_load_particles_verbose_prints_progress(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("sklipo.datasets._load_particles._PROGRESS_EVERY", 2)
     save_particles(_mixed_set(), np.zeros(5, int), tmp_path)
     load_particles(tmp_path, verbose=1)
-    assert "read 4/5 particles" in capsys.readouterr().out
+    assert "read 4/5 files, 4 particles" in capsys.readouterr().out
 
 
 class _MeanInMask(TransformerMixin, BaseEstimator):

@@ -313,8 +313,9 @@ def test_load_annotated_micrographs_jpeg_folder_and_quality(tmp_path):
     bunch = load_annotated_micrographs(tmp_path / "images", tmp_path / "labels", ["u", "m"])
     assert len(bunch.data) == len(PARTICLES)
     assert set(bunch.mask_quality) == {"area_ratio", "solidity", "touches_edge", "contrast",
-                                       "fallback"}
+                                       "fallback", "method"}
     assert not bunch.mask_quality.fallback.any()
+    assert set(bunch.mask_quality.method) <= {"threshold", "rays"}
     # Boxes have 2 px of slack: a disc of radius r fills (r / (r + 2))**2 of the ellipse.
     assert (bunch.mask_quality.area_ratio > 0.75).all()
     assert (bunch.mask_quality.solidity > 0.9).all()

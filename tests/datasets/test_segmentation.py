@@ -145,3 +145,64 @@ def test_segment_boxes_bad_boxes_raise(boxes, match):
 def test_segment_boxes_bad_channel_raises():
     with pytest.raises(ValueError, match="channel=3 does not exist: the micrograph has 2"):
         segment_boxes(np.zeros((50, 50, 2)), [[10, 10, 30, 30]], channel=3)
+
+
+def test_segment_boxes_rays_trace_faint_ring_on_uneven_background():
+    # Check that a faint membrane on an illumination ramp, which the
+    # threshold misses, is traced along rays from the box centre.
+    rows, cols = np.ogrid[:160, :160]
+    distance = np.hypot(rows + 0.5 - 80, cols + 0.5 - 80)
+    image = np.random.RandomState(RND_SEED).normal(200, 10, (160, 160)) + 0.3 * cols
+    image[(distance <= 40) & (distance > 37)] -= 8  # under one noise spread
+    box = [38, 38, 122, 122]
+    result = segment_boxes(image, [box])
+    assert result.quality.method.tolist() == ["rays"]  # the threshold failed
+    assert not result.quality.fallback[0]
+    truth = (distance <= 40)[38:122, 38:122]
+    assert _iou(result.masks[0], truth) > 0.9
+
+
+def test_segment_boxes_noise_still_falls_back():
+    # Check that boxes of pure noise find no particle by either method.
+    image = np.random.RandomState(RND_SEED).normal(200, 10, (120, 160))
+    boxes = [[33, 53, 87, 107], [5, 5, 40, 45], [70, 100, 115, 150]]
+    with pytest.warns(UserWarning, match="3 of 3 particles"):
+        result = segment_boxes(image, boxes)
+    assert result.quality.method.tolist() == ["fallback"] * 3
+    assert result.quality.fallback.all()
+
+
+def test_segment_boxes_rays_discount_correlated_noise():
+    # Check that blotchy (spatially correlated) noise, whose best outlines
+    # follow blotches, is not taken for particles by the rays.
+    from scipy import ndimage as ndi
+
+    rng = np.random.RandomState(RND_SEED)
+    boxes = [[20, 20, 70, 70], [20, 90, 70, 140], [75, 30, 115, 70], [75, 90, 115, 130]]
+    methods = []
+    for _ in range(4):
+        image = ndi.gaussian_filter(rng.normal(200, 10, (120, 160)), 1.5)
+        with pytest.warns(UserWarning, match="fell back"):
+            methods.extend(segment_boxes(image, boxes).quality.method)
+    assert "rays" not in methods
+
+
+def test_ray_masks_traces_several_particles_at_once():
+    # Check that the tracing, vectorised over particles, outlines a disc and
+    # an ellipse off the box centre, and finds no evidence in noise.
+    from sklipo.datasets._ray_masks import MIN_EVIDENCE, _ray_masks
+
+    rng = np.random.RandomState(RND_SEED)
+    disc = _disc(60, 50, 20)
+    ellipse = ((ROWS + 0.5 - 62) / 18) ** 2 + ((COLS + 0.5 - 118) / 28) ** 2 <= 1
+    plane = 3.0 * (disc | ellipse) + rng.normal(0, 1, disc.shape)
+    noise = rng.normal(0, 1, disc.shape)
+    outside = np.ones(disc.shape, dtype=bool)
+    boxes = [np.array(_box(60, 50, 20)), np.array([42, 88, 82, 148])]
+    planes = [(plane, (0, 0), outside, box) for box in boxes]
+    planes.append((noise, (0, 0), outside, boxes[0]))
+    masks, evidence, closed = _ray_masks(planes)
+    assert _iou(masks[0], _crop(disc, boxes[0])) > 0.9
+    assert _iou(masks[1], _crop(ellipse, boxes[1])) > 0.9
+    assert (evidence[:2] > MIN_EVIDENCE).all() and closed[:2].all()
+    assert evidence[2] < MIN_EVIDENCE
