@@ -120,6 +120,29 @@ def test_cli_predict_flat_folder_to_stdout(model_file, particle_dir, tmp_path, c
     assert rows[0][:2] == ["id", "label"] and len(rows) == 10
 
 
+def test_cli_predict_particle_stack(model_file, particle_dir, tmp_path, capsys):
+    """Check that an .mrcs stack in a flat folder gives one row per frame, with its masks."""
+    mrcfile = pytest.importorskip("mrcfile")
+    from sklipo.datasets import read_image, read_mask
+
+    paths = sorted(p for p in particle_dir.glob("*/*.png") if not p.stem.endswith("_mask"))[:3]
+    images = [read_image(p)[0] for p in paths]
+    masks = [read_mask(p.with_name(p.stem + "_mask.png")) for p in paths]
+    h, w = min(i.shape[0] for i in images), min(i.shape[1] for i in images)
+    flat = tmp_path / "stack"
+    flat.mkdir()
+    mrcfile.new(flat / "stack.mrcs", np.stack([i[:h, :w] for i in images]).astype(np.float32))
+    mrcfile.new(flat / "stack_mask.mrcs", np.stack([m[:h, :w] for m in masks]).astype(np.int8))
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(flat)]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert [row[0] for row in rows[1:]] == ["stack:0", "stack:1", "stack:2"]
+    (flat / "stack_mask.mrcs").unlink()
+    mrcfile.new(flat / "stack_mask.mrcs", masks[0][None, :h, :w].astype(np.int8))
+    assert main(["predict", str(model_file), str(flat)]) == 1
+    assert "holds 3 frame(s) but its mask" in capsys.readouterr().err
+
+
 def test_cli_predict_rejects_other_channel_count(model_file, tmp_path, capsys):
     """Check the clear error for RGB images given to a grayscale model."""
     from sklipo.datasets._image_files import write_image

@@ -95,11 +95,16 @@ def _warn_mask_files(count, folder):
 
 
 def _load_flat(folder, mask_suffix, pixel_size):
-    """Read the images (and masks) lying directly in `folder`."""
+    """Read the images (and masks) lying directly in `folder`.
+
+    A stack (an ``.mrcs`` particle stack, a multi-page TIFF) gives one
+    particle per frame, named ``<file stem>:<frame>`` from 0, with the
+    frames of its mask stack as masks.
+    """
     import numpy as np
 
     from sklipo import ParticleSet
-    from sklipo.datasets import IMAGE_EXTENSIONS, read_image, read_mask
+    from sklipo.datasets import IMAGE_EXTENSIONS, read_image_frames, read_mask_frames
 
     files = sorted(
         p
@@ -115,11 +120,12 @@ def _load_flat(folder, mask_suffix, pixel_size):
         raise CommandError(
             f"'{folder}' holds no images ({', '.join(IMAGE_EXTENSIONS)} files)."
         )
-    pixels, mask_list, sizes = [], [], []
+    pixels, mask_list, sizes, ids = [], [], [], []
     for path in images:
-        image, size = read_image(path)
-        pixels.append(image)
-        sizes.append(size if pixel_size is None else pixel_size)
+        frames, size = read_image_frames(path)
+        pixels += frames
+        sizes += [size if pixel_size is None else pixel_size] * len(frames)
+        ids += [path.stem] if len(frames) == 1 else [f"{path.stem}:{i}" for i in range(len(frames))]
         if mask_suffix is None:
             continue
         mask = masks.get(path.stem + mask_suffix)
@@ -128,12 +134,18 @@ def _load_flat(folder, mask_suffix, pixel_size):
                 f"The image '{path}' has no mask '{path.stem + mask_suffix}.*'; add the "
                 "masks or pass --no-masks to use whole images."
             )
-        mask_list.append(read_mask(mask))
+        mask_frames = read_mask_frames(mask)
+        if len(mask_frames) != len(frames):
+            raise CommandError(
+                f"The image '{path}' holds {len(frames)} frame(s) but its mask '{mask}' "
+                f"{len(mask_frames)}; a stack needs a mask stack of as many frames."
+            )
+        mask_list += mask_frames
     return ParticleSet(
         pixels,
         mask_list or None,
         pixel_size=np.asarray(sizes, dtype=float),
-        ids=[p.stem for p in images],
+        ids=ids,
         channel_axis=-1 if any(image.ndim == 3 for image in pixels) else None,
     )
 

@@ -5,7 +5,9 @@
 from sklipo.datasets._image_files import (
     IMAGE_EXTENSIONS,
     read_image,
+    read_image_frames,
     read_mask,
+    read_mask_frames,
     write_image,
     write_mask,
 )
@@ -41,7 +43,9 @@ __all__ = [
     "micrograph_sources",
     "read_class_names",
     "read_image",
+    "read_image_frames",
     "read_mask",
+    "read_mask_frames",
     "read_yolo_rows",
     "save_particles",
     "segment_boxes",
