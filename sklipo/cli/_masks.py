@@ -48,10 +48,12 @@ def _masks(args):
             sigma=args.sigma,
         )
         fallback = bunch.mask_fallback
+        methods, counts = np.unique(bunch.mask_quality.method, return_counts=True)
         print(
             f"{len(bunch.data)} particles from {len(np.unique(bunch.filenames))} "
             f"micrograph(s); {int(fallback.sum())} mask fallback(s) "
-            f"({fallback.mean():.1%}) to the inscribed ellipse"
+            f"({fallback.mean():.1%}) to the inscribed ellipse; masks by method: "
+            + ", ".join(f"{method} {count}" for method, count in zip(methods, counts))
         )
     else:
         bunch = load_particles(data, mask_suffix=None if args.no_masks else "_mask")

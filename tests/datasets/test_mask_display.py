@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,9 @@ def test_cli_masks_on_yolo_folder(tmp_path, capsys):
     assert main(["masks", str(tmp_path / "yolo"), "--out", str(tmp_path / "grid.png")]) == 0
     out = capsys.readouterr().out
     assert "6 particles from 2 micrograph(s); 0 mask fallback(s)" in out
+    methods = re.search(r"masks by method: (.*)$", out.splitlines()[0]).group(1)
+    counts = dict(item.split() for item in methods.split(", "))
+    assert set(counts) <= {"threshold", "rays"} and sum(map(int, counts.values())) == 6
     assert (tmp_path / "grid.png").stat().st_size > 0
     assert main(["masks", str(tmp_path / "yolo" / "images"), "--out",
                  str(tmp_path / "g2.png")]) == 1
