@@ -27,20 +27,19 @@ import os
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "2"
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+import argparse
+import time
+import warnings
 
-import numpy as np  # noqa: E402
-from sklearn.metrics import balanced_accuracy_score  # noqa: E402
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.pipeline import make_pipeline
 
-from sklipo.datasets import load_annotated_micrographs, make_micrographs  # noqa: E402
-from sklipo.detection import ParticleFinder, classify_micrographs  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-
-from sklipo.preprocessing import CropParticle, Flatten, IntensityNormalizer, Resize  # noqa: E402
-from sklipo.metrics import detection_scores, match_boxes  # noqa: E402
+from sklipo.datasets import load_annotated_micrographs, make_micrographs
+from sklipo.detection import ParticleFinder, classify_micrographs
+from sklipo.metrics import detection_scores, match_boxes
+from sklipo.preprocessing import CropParticle, Flatten, IntensityNormalizer, Resize
 
 N_TRAIN = 6
 CUTOUT = {"surrounding": 10}

@@ -16,7 +16,8 @@ from sklipo.detection._contrast import (
     _contrast_planes,
     _planes,
 )
-from sklipo.detection._find import _SIZE_TOLERANCE, _check_diameter_range, _find
+from sklipo.detection._find import _check_diameter_range, _find
+from sklipo.detection._rings import centre_ratios
 from sklipo.metrics import detection_scores
 from sklipo.utils import check_boxes
 
@@ -64,7 +65,10 @@ class ParticleFinder(BaseEstimator):
         Smallest and largest particle diameter, in nanometres when
         `pixel_size` is given, else in pixels. None learns it in :meth:`fit`
         from the boxes (their geometric-mean side, widened by
-        `size_margin`), or without boxes uses 8 to 160 pixels.
+        `size_margin`), or without boxes uses 8 to 160 pixels. Found
+        regions must have an equivalent diameter within the range, used as
+        it is: give it with a margin (unlike :func:`find_particles`, which
+        widens a given range by a factor 0.75 either way).
     pixel_size : float, default=None
         Nanometres per pixel of the micrographs; None means pixels.
     polarity : {"auto", "dark", "bright"}, default="auto"
@@ -81,6 +85,14 @@ class ParticleFinder(BaseEstimator):
         Fraction by which the learned diameter range is widened on each side.
     split_touching : bool, default=True
         Whether to split touching particles by watershed.
+    rings : bool, default=True
+        Whether to also search membrane rings with a ring-matched filter
+        (see :func:`find_particles`).
+    centre_margin : float or None, default=0.1
+        With boxes in :meth:`fit`, particles found whose centre is more
+        filled than that of the most filled annotated particle, plus this
+        margin, are dropped (see `max_centre_`): dark blobs of ice or debris
+        among hollow vesicles. None keeps them.
     exclude_border : bool, default=False
         Whether to drop particles cut by the micrograph's frame.
     min_score : float, default=0.0
@@ -92,11 +104,12 @@ class ParticleFinder(BaseEstimator):
     ----------
     diameter_range_ : tuple of float
         The diameter range searched, in pixels.
-    size_range_ : tuple of float
-        The equivalent diameters, in pixels, of the regions kept: the learned
-        `diameter_range_` itself (widened by `size_margin` already), or a
-        given or default range widened by a factor 0.75 either way, as
-        :func:`find_particles` does.
+    max_centre_ : float or None
+        The largest centre-to-rim contrast ratio of a particle kept (see
+        `max_centre` of :func:`find_particles`): that of the most filled
+        annotated particle plus `centre_margin`, about 0.1 to 0.3 for
+        membrane rings, 1.1 for filled discs. None without boxes or
+        `centre_margin`.
     polarity_ : str or ndarray of str
         ``"auto"``, ``"dark"`` or ``"bright"``, or one of the latter per
         channel when learned.
@@ -136,6 +149,8 @@ class ParticleFinder(BaseEstimator):
         "threshold": [Interval(Real, 0, None, closed="neither")],
         "size_margin": [Interval(Real, 0, 1, closed="left")],
         "split_touching": ["boolean"],
+        "rings": ["boolean"],
+        "centre_margin": [Interval(Real, 0, None, closed="left"), None],
         "exclude_border": ["boolean"],
         "min_score": [Interval(Real, None, None, closed="neither")],
         "iou_threshold": [Interval(Real, 0, 1, closed="right")],
@@ -152,6 +167,8 @@ class ParticleFinder(BaseEstimator):
         threshold=4.0,
         size_margin=0.3,
         split_touching=True,
+        rings=True,
+        centre_margin=0.1,
         exclude_border=False,
         min_score=0.0,
         iou_threshold=0.5,
@@ -164,6 +181,8 @@ class ParticleFinder(BaseEstimator):
         self.threshold = threshold
         self.size_margin = size_margin
         self.split_touching = split_touching
+        self.rings = rings
+        self.centre_margin = centre_margin
         self.exclude_border = exclude_border
         self.min_score = min_score
         self.iou_threshold = iou_threshold
@@ -205,8 +224,6 @@ class ParticleFinder(BaseEstimator):
         self.n_micrographs_ = len(images)
         if self.diameter_range is not None or boxes is None:
             self.diameter_range_ = _check_diameter_range(self.diameter_range, self.pixel_size)
-            low, high = self.diameter_range_
-            self.size_range_ = (low * _SIZE_TOLERANCE, high / _SIZE_TOLERANCE)
         else:
             every = np.concatenate(boxes)
             if len(every) == 0:
@@ -218,13 +235,13 @@ class ParticleFinder(BaseEstimator):
             sides = np.sqrt((every[:, 2] - every[:, 0]) * (every[:, 3] - every[:, 1]))
             low = max(2.0, float(sides.min()) * (1 - self.size_margin))
             self.diameter_range_ = (low, float(sides.max()) * (1 + self.size_margin))
-            # The learned range is widened by size_margin already: the size
-            # check uses it as it is, not widened again as a guessed range is.
-            self.size_range_ = self.diameter_range_
         if self.polarity == "auto" and boxes is not None:
             self.polarity_ = self._learn_polarity(images, boxes)
         else:
             self.polarity_ = self.polarity
+        self.max_centre_ = None
+        if boxes is not None and self.centre_margin is not None:
+            self.max_centre_ = self._learn_centre(images, boxes)
         return self
 
     def _sigma(self):
@@ -232,21 +249,40 @@ class ParticleFinder(BaseEstimator):
             return float(self.sigma)
         return float(np.clip(self.diameter_range_[0] / 16.0, 1.0, 4.0))
 
+    def _contrast(self, image):
+        """The micrograph's contrast planes in noise units, as find_particles sees them."""
+        planes = _planes(image, self.channel, "given")
+        window = _BACKGROUND_WINDOW * self.diameter_range_[0]
+        return _contrast_planes(planes, self._sigma(), window)[0]
+
     def _learn_polarity(self, images, boxes):
         """Per channel, whether the boxed particles stand out brighter or darker."""
         bright = dark = 0.0
         for image, box in zip(images, boxes):
             if len(box) == 0:
                 continue
-            planes = _planes(image, self.channel, "given")
-            z, _ = _contrast_planes(planes, self._sigma(), _BACKGROUND_WINDOW * self.diameter_range_[0])
-            inside = np.zeros(planes.shape[:2], dtype=bool)
+            z = self._contrast(image)
+            inside = np.zeros(z.shape[:2], dtype=bool)
             for top, left, bottom, right in np.rint(box).astype(int):
                 inside[max(top, 0) : bottom, max(left, 0) : right] = True
             values = z[inside]
             bright = bright + np.clip(values - self.threshold, 0, None).sum(axis=0)
             dark = dark + np.clip(-values - self.threshold, 0, None).sum(axis=0)
         return np.where(np.asarray(bright) > np.asarray(dark), "bright", "dark")
+
+    def _learn_centre(self, images, boxes):
+        """The centre-to-rim ratio of the most filled annotated particle, plus the margin."""
+        ratios = []
+        for image, box in zip(images, boxes):
+            if len(box) == 0:
+                continue
+            z = self._contrast(image)
+            polarity = np.broadcast_to(self.polarity_, z.shape[2:])
+            aligned = (z * np.where(polarity == "bright", 1.0, -1.0)).max(axis=2)
+            ratios.append(centre_ratios(aligned, box))
+        ratios = np.concatenate(ratios)
+        ratios = ratios[np.isfinite(ratios)]
+        return float(ratios.max()) + self.centre_margin if len(ratios) else None
 
     def find(self, micrograph, *, name=None):
         """Find the particles of one micrograph.
@@ -288,7 +324,8 @@ class ParticleFinder(BaseEstimator):
             image, diameter_range=self.diameter_range_, polarity=self.polarity_,
             channel=self.channel, sigma=self.sigma, threshold=self.threshold,
             split_touching=self.split_touching, exclude_border=self.exclude_border,
-            min_score=self.min_score, name=where, size_range=self.size_range_,
+            min_score=self.min_score, name=where, size_range=self.diameter_range_,
+            rings=self.rings, max_centre=self.max_centre_,
         )
         if len(result.boxes) == 0:
             warnings.warn(
