@@ -5,7 +5,8 @@ Per fixed-size architecture (28x28; 32x32 for LipNet-6) on 2,048 particles:
 - raw: the loop a user writes, ``module.eval()``, ``torch.no_grad()``,
   batches of 32, softmax;
 - sklipo: ``predict_proba`` (channels-last weights, ``inference_mode``,
-  batches of 32 like the raw loop);
+  batches of 32 like the raw loop, with 2 or more threads one batch per
+  thread side by side, each on one torch thread);
 - onnxruntime: the model of :func:`sklipo.deployment.export_onnx` in one
   ``InferenceSession`` (one call for all particles), with its largest
   difference from ``predict_proba``;

@@ -23,6 +23,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 
 from sklipo.classifier import LipNetClassifier
+from sklipo.classifier._parallel import n_threads
 from sklipo.datasets import make_liposomes
 from sklipo.nets import LipNet
 from sklipo.preprocessing import CropParticle, Resize
@@ -97,6 +98,16 @@ def sklipo_fit(X, y, seed):
     return clf.predict
 
 
+def sklipo_threads():
+    """How sklipo runs a batch here: split over Python threads, or on torch's threads."""
+    clf = LipNetClassifier("lipnet4", max_epochs=1, augment=None, random_state=0)
+    net = clf.fit(np.zeros((6, 1, 28, 28), np.float32), [0, 1, 2] * 2).net_
+    n = n_threads(net)
+    if n > 1:
+        return f"each batch split over {n} Python threads of 1 torch thread"
+    return f"whole batches on {torch.get_num_threads()} torch thread(s)"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -140,6 +151,7 @@ def main():
         f"{args.threads} thread(s), median of {args.repeat} interleaved runs (seeds 0..)"
     )
     print(f"load average {os.getloadavg()}; {flops / 1e6:.1f} MFLOP per sample")
+    print(f"sklipo: {sklipo_threads()}; the raw loop: {torch.get_num_threads()} torch thread(s)")
     print(f"float32 matmul probe: {peak:.0f} GFLOP/s")
     rates = {}
     for name in methods:

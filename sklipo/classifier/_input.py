@@ -22,6 +22,7 @@ from sklipo.classifier._lazy_data import (
     streamed_images,
     streams,
 )
+from sklipo.classifier._parallel import n_threads, workers
 from sklipo.nets import min_input_size
 from sklipo.utils import check_label_types, describe_particle
 
@@ -139,7 +140,8 @@ class _NetworkInputMixin:
 
         The penultimate activations, the input of the final layer (see
         :meth:`sklipo.nets.LipNet.embed`), computed batch by batch in eval
-        mode (no dropout) without gradients.
+        mode (no dropout) without gradients, on a CPU with several threads
+        one batch per thread.
 
         Parameters
         ----------
@@ -155,14 +157,19 @@ class _NetworkInputMixin:
         """
         data = self.network_input(X)
         module = self.net_.module_
+
+        def embed(batch):
+            inputs, _ = batch
+            with torch.no_grad():  # grad mode is per thread
+                return module.embed(inputs["x"], inputs.get("sizes"))
+
         training = module.training
         module.eval()
         try:
-            with torch.no_grad():
-                parts = [
-                    module.embed(inputs["x"], inputs.get("sizes"))
-                    for inputs, _ in Batches(data, self.batch_size, device=self.device_)
-                ]
+            # on a CPU with several threads, batches side by side
+            with workers(n_threads(self.net_)) as threads:
+                batches = Batches(data, self.batch_size, device=self.device_)
+                parts = list(threads.map(embed, batches))
         finally:
             module.train(training)
         return torch.cat(parts).cpu().numpy().astype(np.float64)

@@ -196,7 +196,8 @@ default="cross_entropy"
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling, resampling,
         augmentation and the validation split. The same int gives identical
-        predictions from two fits on the CPU. torch's global generator is
+        predictions from two fits on the CPU with the same number of threads
+        (:func:`sklipo.threads`). torch's global generator is
         never reseeded: training runs in a forked generator state.
 
     Attributes
@@ -255,7 +256,11 @@ default="cross_entropy"
     overhead small. The fully convolutional network pads each batch to its
     largest image (images in the top-left corner, their sizes passed along
     as a mask), so images of any size mix in one batch. Extra features travel
-    as a second tensor, sliced with the images.
+    as a second tensor, sliced with the images. On a CPU with ``k >= 2``
+    threads (:func:`sklipo.threads`), each training batch is split into ``k``
+    parts computed side by side, one torch thread each, and their gradients
+    summed for one step; prediction and :meth:`embed` run ``k`` batches side
+    by side (see the "Performance" guide).
 
     Examples
     --------

@@ -78,6 +78,28 @@ class ClassWeightedCrossEntropy(nn.CrossEntropyLoss):
         loss : torch.Tensor
             A scalar.
         """
+        losses, weights = self.sample_losses(logits, target)
+        if weights is None:
+            return losses.mean()
+        return torch.sum(weights * losses) / torch.sum(weights)
+
+    def sample_losses(self, logits, target):
+        """Return each sample's loss and weight, which :meth:`forward` averages.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n, n_classes)
+            The network's outputs.
+        target : torch.Tensor of shape (n,)
+            Class indices.
+
+        Returns
+        -------
+        losses : torch.Tensor of shape (n,)
+            The smoothed (and adjusted) loss of each sample.
+        weights : torch.Tensor of shape (n,) or None
+            The weight of each sample's class; None without class weights.
+        """
         if self.logit_offset is None:
             losses = F.cross_entropy(
                 logits, target, reduction="none", label_smoothing=self.label_smoothing
@@ -88,10 +110,7 @@ class ClassWeightedCrossEntropy(nn.CrossEntropyLoss):
             if self.label_smoothing:
                 spread = -(torch.softmax(self.logit_offset, dim=0) * log_proba).sum(dim=1)
                 losses = (1 - self.label_smoothing) * losses + self.label_smoothing * spread
-        if self.weight is None:
-            return losses.mean()
-        weights = self.weight[target]
-        return torch.sum(weights * losses) / torch.sum(weights)
+        return losses, None if self.weight is None else self.weight[target]
 
 
 def class_prior(codes, n_classes):

@@ -15,12 +15,13 @@ from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import unpack_data
-from skorch.utils import noop
+from skorch.utils import noop, to_device
 
 from sklipo.augmentation import Augmentation
 from sklipo.classifier._calibration import needs_split
 from sklipo.classifier._data import Batches
 from sklipo.classifier._loss import ClassWeightedCrossEntropy
+from sklipo.classifier._parallel import n_threads, split_step, workers
 from sklipo.nets import HybridLipNet, LipNet, LipNetFCN
 
 __all__ = []
@@ -41,13 +42,19 @@ def _fused_optimizer(name, device_type):
 
 
 class _LipNetNet(NeuralNetClassifier):
-    """skorch's classifier with channels-last convolutions and lean inference.
+    """skorch's classifier with channels-last convolutions, lean inference, split batches.
 
     The module's 4-D weights are stored channels-last (NHWC), so oneDNN runs
     its direct NHWC convolutions without reordering every activation; and
     prediction runs under :func:`torch.inference_mode`, which skips autograd's
-    version counters as well as the graph.
+    version counters as well as the graph. On a CPU with several threads,
+    each training batch is split over Python threads running one torch
+    thread each, and prediction batches are computed side by side (see
+    :mod:`sklipo.classifier._parallel`).
     """
+
+    # the threads of the running fit (workers of _parallel); None outside fits
+    _workers = None
 
     def initialize_module(self):
         super().initialize_module()
@@ -59,11 +66,24 @@ class _LipNetNet(NeuralNetClassifier):
     # Ctrl-C must stop the run instead: a truncated fit is never a result.
     def fit_loop(self, X, y=None, **fit_params):
         try:
-            return super().fit_loop(X, y, **fit_params)
+            with workers(n_threads(self)) as self._workers:
+                return super().fit_loop(X, y, **fit_params)
         except KeyboardInterrupt:
             if not self._stopped_early():
                 self.interrupted_ = True
             raise
+        finally:
+            self._workers = None
+
+    def train_step_single(self, batch, **fit_params):
+        Xi, yi = unpack_data(batch)
+        threads = self._workers
+        if threads is not None and threads.n > 1 and isinstance(Xi, dict) and not fit_params:
+            self._set_training(True)
+            step = split_step(self, threads, Xi, yi)
+            if step is not None:  # None: a batch too small to split
+                return step
+        return super().train_step_single(batch, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         self.interrupted_ = False
@@ -87,6 +107,21 @@ class _LipNetNet(NeuralNetClassifier):
         self._set_training(False)
         with torch.inference_mode():
             return self.infer(Xi)
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        iterator = self.get_iterator(self.get_dataset(X), training=training)
+        if training or len(iterator) < 2:
+            yield from super().forward_iter(X, training=training, device=device)
+            return
+        # n batches at a time, one per thread; all computed before the first
+        # output is yielded, so torch's thread setting is back when the
+        # caller's code runs (a fit's callbacks predict on the fit's threads)
+        with contextlib.ExitStack() as stack:
+            threads = self._workers or stack.enter_context(workers(n_threads(self)))
+            self._set_training(False)
+            outputs = list(threads.map(self.evaluation_step, iterator))
+        for output in outputs:
+            yield to_device(output, device=device)
 
 
 class _StratifiedSplit:
