@@ -7,6 +7,7 @@ from sklipo.model_selection._search import BudgetedHalvingSearchCV, make_search
 from sklipo.model_selection._space import (
     FAMILIES,
     IMBALANCE_TREATMENTS,
+    recipe_anchors,
     recipe_pipeline,
     recipe_space,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "IMBALANCE_TREATMENTS",
     "describe_recipe",
     "make_search",
+    "recipe_anchors",
     "recipe_pipeline",
     "recipe_space",
     "search_report",

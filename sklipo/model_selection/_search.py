@@ -5,38 +5,52 @@
 import contextlib
 import math
 import time
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-from sklearn.model_selection import HalvingRandomSearchCV, StratifiedShuffleSplit, check_cv
+from sklearn.model_selection import (
+    HalvingRandomSearchCV,
+    ParameterSampler,
+    check_cv,
+)
 from sklearn.utils._param_validation import Interval
 
-from sklipo.model_selection._space import FAMILIES, IMBALANCE_TREATMENTS, recipe_pipeline, recipe_space
+from sklipo.model_selection._deadline import (
+    SearchClock,
+    with_deadline,
+    without_deadline,
+)
+from sklipo.model_selection._plan import best_schedule, cost_factor, pilot
+from sklipo.model_selection._space import (
+    FAMILIES,
+    IMBALANCE_TREATMENTS,
+    recipe_anchors,
+    recipe_pipeline,
+    recipe_space,
+)
 
 __all__ = ["BudgetedHalvingSearchCV", "make_search"]
 
 # a rarest class needs about this many training samples in the smallest round
 _MIN_RARE = 6
-# the pilot fit's size, and the largest number of candidates a plan draws
-_PILOT_SAMPLES = 200
-_MAX_CANDIDATES = 243
 
 
 class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
     """Successive halving over random candidates, sized to a wall-clock budget.
 
     scikit-learn's :class:`~sklearn.model_selection.HalvingRandomSearchCV`
-    with one more parameter, `budget`. Without it, the search is exactly the
-    parent's. With it, `fit` first plans the search:
+    with two more parameters, `anchors` (settings that are always among the
+    first round's candidates, ahead of the drawn ones) and `budget`. Without
+    them, the search is exactly the parent's. With a budget, `fit` first
+    plans the search:
 
     1. a *pilot* times one epoch of the estimator as given (the pipeline's
        default recipe) on a stratified subset of up to 200 particles, giving
        seconds per particle and epoch;
-    2. the mean cost of a candidate relative to the pilot is estimated from
-       the parameter grids (mean epochs times mean pixel area of the image
-       sizes over 28x28);
+    2. the cost of a candidate relative to the pilot is estimated from its
+       epochs and its pixel area over 28x28: an anchor's from its own
+       settings, a drawn one's as the mean over the parameter grids;
     3. the smallest resource is raised so that the rarest class keeps about 6
        training particles in the first round (``resource="n_samples"``
        subsamples without stratifying);
@@ -46,11 +60,17 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
        refit, fit in what is left of the budget.
 
     The plan is recorded in ``budget_plan_`` and the time taken in
-    ``elapsed_``. The budget is *planned, not enforced*: a running fit is
-    never stopped, and the estimate is only as good as the cost model
+    ``elapsed_``. The estimate is only as good as the cost model
     (architectures and samplers differ in cost, the SVM costs far less than a
-    network), so a search can end well before or after it; compare
-    ``elapsed_`` with ``budget``.
+    network), so the budget is also *enforced* on the networks: once the
+    search has used its budget less the refit's estimated time, every network
+    fit of the search (a ``callbacks`` parameter of the estimator's steps)
+    ends after its current epoch, so the rounds left finish quickly (and
+    rank their candidates on fewer epochs); the refit of the best candidate
+    then stops at the end of the budget, but gets at least its estimated
+    time. Fits without epochs (the SVM, and the networks inside an ensemble
+    candidate) are not stopped, so a search can still end somewhat after its
+    budget; compare ``elapsed_`` with ``budget``.
 
     Parameters
     ----------
@@ -62,8 +82,13 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
     budget : float, default=None
         Wall-clock seconds for the whole `fit` (pilot, search and refit);
         None searches `n_candidates` as given.
+    anchors : list of dict, default=None
+        Settings that are always candidates of the first round (as many as
+        it has), ahead of the ones drawn from `param_distributions`: known
+        good recipes that the search then has to beat.
     n_candidates : "exhaust" or int, default="exhaust"
-        Candidates of the first round, when there is no `budget`.
+        Candidates of the first round, anchors included, when there is no
+        `budget`.
     factor : int, default=3
         The halving factor.
     resource : str, default="n_samples"
@@ -98,8 +123,8 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
     budget_plan_ : dict or None
         The plan: ``budget``, ``pilot_seconds``, ``seconds_per_sample_epoch``,
         ``cost_factor``, ``n_candidates``, ``min_resources``,
-        ``max_resources``, ``n_iterations``, ``estimated_seconds``; None
-        without a budget.
+        ``max_resources``, ``n_iterations``, ``refit_seconds`` (the time
+        kept for the refit), ``estimated_seconds``; None without a budget.
     elapsed_ : float
         Seconds the whole `fit` took.
     best_params_, best_estimator_, cv_results_, ... : object
@@ -113,6 +138,7 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
     _parameter_constraints = {
         **HalvingRandomSearchCV._parameter_constraints,
         "budget": [Interval(Real, 0, None, closed="neither"), None],
+        "anchors": [list, None],
     }
 
     def __init__(
@@ -121,6 +147,7 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
         param_distributions,
         *,
         budget=None,
+        anchors=None,
         n_candidates="exhaust",
         factor=3,
         resource="n_samples",
@@ -155,6 +182,7 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
             verbose=verbose,
         )
         self.budget = budget
+        self.anchors = anchors
 
     def fit(self, X, y=None, **params):
         """Plan the search to the budget (if any), run it, and refit the best.
@@ -178,16 +206,52 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
         if self.budget is not None:
             self.budget_plan_ = self._plan(X, y, start)
         planned = {}
+        self._clock = SearchClock()
+        self._refit_window = None
         if self.budget_plan_ is not None:
             planned = {
                 "n_candidates": self.budget_plan_["n_candidates"],
                 "min_resources": self.budget_plan_["min_resources"],
                 "max_resources": self.budget_plan_["max_resources"],
+                "estimator": with_deadline(self.estimator, self._clock),
             }
-        with _set_for_fit(self, planned):
-            super().fit(X, y, **params)
+            refit = self.budget_plan_["refit_seconds"]
+            end = time.time() + self.budget - (time.perf_counter() - start)
+            self._clock.deadline = max(end - refit, time.time())
+            self._refit_window = (end, refit)
+        try:
+            with _set_for_fit(self, planned):
+                super().fit(X, y, **params)
+        finally:
+            del self._clock, self._refit_window
+        if hasattr(self, "best_estimator_"):
+            without_deadline(self.best_estimator_)
         self.elapsed_ = time.perf_counter() - start
         return self
+
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
+        try:
+            super()._run_search(evaluate_candidates, callback_ctx=callback_ctx)
+        finally:
+            # the refit: until the budget's end, and at least its planned time
+            self._clock.deadline = None
+            if self._refit_window is not None:
+                end, refit = self._refit_window
+                self._clock.deadline = max(end, time.time() + refit)
+
+    def _generate_candidate_params(self):
+        n_candidates = self.n_candidates
+        if n_candidates == "exhaust":
+            n_candidates = self.max_resources_ // self.min_resources_
+        anchors = list(self.anchors or [])[:n_candidates]
+        drawn = []
+        if n_candidates > len(anchors):
+            drawn = ParameterSampler(
+                self.param_distributions,
+                n_candidates - len(anchors),
+                random_state=self.random_state,
+            )
+        return anchors + list(drawn)
 
     # -- planning ------------------------------------------------------------
 
@@ -195,37 +259,42 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
         y = np.asarray(y)
         n = len(y)
         n_splits = check_cv(self.cv, y, classifier=True).get_n_splits(X, y)
-        seconds, epochs = _pilot(self.estimator, X, y, self.random_state)
-        per_unit = seconds * _cost_factor(self.param_distributions, self.estimator)
+        seconds, epochs = pilot(self.estimator, X, y, self.random_state)
+        mean = cost_factor(self.param_distributions, self.estimator)
+        anchors = [cost_factor(anchor, self.estimator) for anchor in self.anchors or []]
+
+        def relative_cost(n_candidates):
+            drawn = max(n_candidates - len(anchors), 0)
+            return (sum(anchors[:n_candidates]) + drawn * mean) / n_candidates
+
         if self.resource == "n_samples":
             max_resources = n if self.max_resources == "auto" else int(self.max_resources)
             rarest = np.unique(y, return_counts=True)[1].min() * (n_splits - 1) / n_splits
             smallest = math.ceil(_MIN_RARE * max_resources / max(rarest, 1))
             smallest = max(smallest, 2 * n_splits * len(np.unique(y)))
             # one unit: one particle trained on (all epochs) in one fold
-            unit = per_unit * (n_splits - 1) / n_splits * n_splits
-            refit = per_unit * n
+            unit = seconds * (n_splits - 1) / n_splits * n_splits
+            refit = seconds * n
         else:
             max_resources = int(self.max_resources) if self.max_resources != "auto" else epochs
             smallest = 1 if self.min_resources in ("smallest", "exhaust") else int(
                 self.min_resources
             )
             # one unit: one epoch on the training folds, every fold
-            unit = per_unit / max(epochs, 1) * n * (n_splits - 1)
-            refit = per_unit / max(epochs, 1) * n * max_resources
+            unit = seconds / max(epochs, 1) * n * (n_splits - 1)
+            refit = seconds / max(epochs, 1) * n * max_resources
         smallest = min(smallest, max_resources)
-        left = self.budget - (time.perf_counter() - start) - refit
-        best = _best_schedule(left, unit, smallest, max_resources, self.factor)
+        left = self.budget - (time.perf_counter() - start)
+        best = best_schedule(
+            left, unit, refit, smallest, max_resources, self.factor, relative_cost
+        )
         return {
             "budget": float(self.budget),
             "pilot_seconds": float(time.perf_counter() - start),
             "seconds_per_sample_epoch": float(seconds / max(epochs, 1)),
-            "cost_factor": float(per_unit / seconds),
             "max_resources": int(max_resources),
             **best,
-            "estimated_seconds": float(
-                time.perf_counter() - start + refit + best["estimated_seconds"]
-            ),
+            "estimated_seconds": float(time.perf_counter() - start + best["estimated_seconds"]),
         }
 
 
@@ -240,90 +309,6 @@ def _set_for_fit(search, values):
     finally:
         for key, value in saved.items():
             setattr(search, key, value)
-
-
-def _schedule(n_candidates, smallest, max_resources, factor):
-    """Rounds of sklearn's halving: [(candidates, resource)], as it runs them."""
-    n_required = 1 + math.floor(math.log(n_candidates, factor) + 1e-9) if n_candidates > 1 else 1
-    n_possible = 1 + math.floor(math.log(max_resources / smallest, factor) + 1e-9)
-    n_iterations = min(n_required, n_possible)
-    # like min_resources="exhaust": the last round uses (nearly) all resources
-    first = max(smallest, max_resources // factor ** (n_iterations - 1))
-    return [
-        (math.ceil(n_candidates / factor**i), first * factor**i) for i in range(n_iterations)
-    ], first
-
-
-def _best_schedule(seconds, unit, smallest, max_resources, factor):
-    """The most candidates whose rounds cost at most `seconds`."""
-    choice = None
-    for n_candidates in range(1, _MAX_CANDIDATES + 1):
-        rounds, first = _schedule(n_candidates, smallest, max_resources, factor)
-        cost = unit * sum(k * r for k, r in rounds)
-        if choice is not None and cost > seconds:
-            break
-        choice = {
-            "n_candidates": n_candidates,
-            "min_resources": int(first),
-            "n_iterations": len(rounds),
-            "estimated_seconds": float(cost),
-        }
-    return choice
-
-
-def _pilot(estimator, X, y, random_state):
-    """Seconds per training particle of `estimator`'s default recipe, and its epochs.
-
-    After an untimed warm-up, fits of one and of two epochs (with a
-    prediction) are timed on a stratified subset: their difference is the
-    cost of an epoch, the rest the cost of preprocessing; the result is
-    scaled to the estimator's own epoch count.
-    """
-    n = len(y)
-    probe = clone(estimator)
-    epoch_params = [key for key in probe.get_params() if key.endswith("max_epochs")]
-    epochs = probe.get_params()[epoch_params[0]] if epoch_params else 1
-    probe.set_params(**{key: 1 for key in epoch_params})
-    subset = np.arange(n)
-    if n > _PILOT_SAMPLES:
-        split = StratifiedShuffleSplit(1, train_size=_PILOT_SAMPLES, random_state=random_state)
-        try:
-            subset = next(split.split(np.zeros(n), y))[0]
-        except ValueError:  # a class too rare to stratify
-            subset = np.random.RandomState(0).permutation(n)[:_PILOT_SAMPLES]
-    X_pilot, y_pilot = X[subset], y[subset]
-    probe.fit(X_pilot, y_pilot)  # untimed: torch's and the libraries' first-call costs
-    times = []
-    for n_epochs in (1, 2):
-        probe.set_params(**{key: n_epochs for key in epoch_params})
-        start = time.perf_counter()
-        probe.fit(X_pilot, y_pilot).predict(X_pilot)
-        times.append(time.perf_counter() - start)
-    per_epoch = max(times[1] - times[0], 0.0) if epoch_params else 0.0
-    fixed = max(times[0] - per_epoch, 0.0)
-    return (fixed + per_epoch * epochs) / len(subset), epochs
-
-
-def _mean_choice(grids, key, default):
-    values = [v for grid in grids for v in grid.get(key, [default]) if isinstance(v, Real)]
-    return float(np.mean(values)) if values else float(default)
-
-
-def _cost_factor(param_distributions, estimator):
-    """A candidate's mean cost relative to the estimator's default recipe."""
-    grids = param_distributions if isinstance(param_distributions, list) else [
-        param_distributions
-    ]
-    defaults = estimator.get_params()
-    factor = 1.0
-    if "clf__max_epochs" in defaults:
-        base = defaults["clf__max_epochs"]
-        factor *= _mean_choice(grids, "clf__max_epochs", base) / base
-    if "resize__size" in defaults and isinstance(defaults["resize__size"], Integral):
-        base = defaults["resize__size"]
-        sizes = [s for g in grids for s in g.get("resize__size", [base])]
-        factor *= float(np.mean([(s / base) ** 2 for s in sizes]))
-    return factor
 
 
 def make_search(
@@ -354,7 +339,9 @@ def make_search(
     softmax, post-hoc logit adjustment), the augmentation strength, the
     epochs and test-time augmentation; and, in place of a network, the SVM
     baseline or a soft-voting or stacking ensemble of a LipNet and the SVM.
-    They are compared by successive halving
+    The first candidates are always a few known good recipes
+    (:func:`recipe_anchors`), the rest are drawn at random. They are
+    compared by successive halving
     (:class:`~sklearn.model_selection.HalvingRandomSearchCV`): many
     candidates on a fraction of the training particles (or epochs), the best
     third on three times as much, and so on, ranked by balanced accuracy.
@@ -436,6 +423,14 @@ default=all
         device=device,
         random_state=random_state,
     )
+    anchors = recipe_anchors(
+        families=families,
+        architectures=architectures,
+        image_sizes=image_sizes,
+        epochs=epochs,
+        imbalance=imbalance,
+        resource=resource,
+    )
     pipeline = recipe_pipeline(device=device, random_state=random_state)
     extra = {}
     if resource == "epochs":
@@ -444,6 +439,7 @@ default=all
         pipeline,
         grids,
         budget=budget,
+        anchors=anchors,
         n_candidates=n_candidates,
         factor=factor,
         cv=cv,

@@ -13,7 +13,7 @@ from sklipo.features import make_svm_baseline
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
 from sklipo.sampling import AugmentedOverSampler
 
-__all__ = ["FAMILIES", "IMBALANCE_TREATMENTS", "recipe_pipeline", "recipe_space"]
+__all__ = ["FAMILIES", "IMBALANCE_TREATMENTS", "recipe_anchors", "recipe_pipeline", "recipe_space"]
 
 #: The model families a search can try.
 FAMILIES = ("lipnet", "lipnet_fcn", "svm", "ensemble")
@@ -231,3 +231,50 @@ def recipe_space(
             )
         )
     return grids
+
+
+def recipe_anchors(
+    *,
+    families=FAMILIES,
+    architectures=("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"),
+    image_sizes=(28, 48, 64),
+    epochs=(15, 30, 60),
+    imbalance=IMBALANCE_TREATMENTS,
+    resource="n_samples",
+):
+    """Known good recipes that a search always tries first.
+
+    A LipNet (LipNet-4 where it is among `architectures`) on 28x28 images
+    (or the smallest of `image_sizes`), quantile-normalised per image, with
+    balanced batches and 30 epochs (or the most of `epochs`), shown masked
+    and with its surrounding; and the SVM baseline. Each is left out when
+    the search's choices exclude it (``"balanced_batches"`` not in
+    `imbalance`, ``"lipnet"`` or ``"svm"`` not in `families`). The same for
+    every data set: the search still has to find out which is best, and
+    whether a drawn candidate beats them.
+
+    Parameters
+    ----------
+    families, architectures, image_sizes, epochs, imbalance, resource
+        As for :func:`recipe_space`.
+
+    Returns
+    -------
+    anchors : list of dict
+        Candidate settings of :func:`recipe_pipeline`.
+    """
+    anchors = []
+    if "lipnet" in families and "balanced_batches" in imbalance:
+        network = {
+            "normalize": IntensityNormalizer("quantile"),
+            "resize__size": 28 if 28 in image_sizes else min(image_sizes),
+            "clf__architecture": "lipnet4" if "lipnet4" in architectures else architectures[0],
+            "clf__balanced_batches": True,
+        }
+        if resource == "n_samples":
+            network["clf__max_epochs"] = 30 if 30 in epochs else max(epochs)
+        anchors += [{**network, "crop__mode": mode} for mode in ("masked", "surrounding")]
+    if "svm" in families:
+        svm = {key: value[0] for key, value in _on_particles({}).items()}
+        anchors.append({**svm, "clf": make_svm_baseline(probability=True)})
+    return anchors

@@ -21,7 +21,7 @@ from sklipo.model_selection import (
     recipe_space,
     search_report,
 )
-from sklipo.model_selection._search import _best_schedule, _schedule
+from sklipo.model_selection._plan import _schedule, best_schedule
 
 RND_SEED = 0
 
@@ -80,10 +80,28 @@ def test_schedule_follows_sklearn_rounds():
 
 def test_best_schedule_fits_the_budget():
     """Check that more seconds buy more candidates, and the cost stays within them."""
-    small = _best_schedule(100.0, 0.01, 20, 1000, 3)
-    large = _best_schedule(1000.0, 0.01, 20, 1000, 3)
+    def flat(n):
+        return 1.0
+
+    small = best_schedule(100.0, 0.01, 5.0, 20, 1000, 3, flat)
+    large = best_schedule(1000.0, 0.01, 5.0, 20, 1000, 3, flat)
     assert large["n_candidates"] > small["n_candidates"] >= 1
     assert large["estimated_seconds"] <= 1000.0
+
+
+def test_best_schedule_counts_cheap_anchors():
+    """Check that candidates cheaper than the mean (the anchors) buy more of them."""
+
+    def mean_only(n):
+        return 3.0
+
+    def cheap_anchors(n):
+        return (min(n, 3) * 1.0 + max(n - 3, 0) * 3.0) / n
+
+    costly = best_schedule(300.0, 0.01, 5.0, 20, 1000, 3, mean_only)
+    cheap = best_schedule(300.0, 0.01, 5.0, 20, 1000, 3, cheap_anchors)
+    assert cheap["n_candidates"] > costly["n_candidates"]
+    assert cheap["estimated_seconds"] <= 300.0 and cheap["refit_seconds"] < 15.0
 
 
 def _tiny_search(**params):

@@ -1,0 +1,92 @@
+"""Tests of the anchors and the deadline of a budgeted search."""
+
+import time
+import warnings
+
+import pytest
+from sklearn.base import clone
+
+from sklipo.datasets import make_liposomes
+from sklipo.model_selection import make_search, recipe_anchors, recipe_pipeline
+from sklipo.model_selection._deadline import (
+    DeadlineStop,
+    SearchClock,
+    with_deadline,
+    without_deadline,
+)
+
+RND_SEED = 0
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_liposomes(n_samples=36, weights=[1, 1, 1], pixel_size=4.0,
+                          surrounding=4, return_X_y=True, random_state=RND_SEED)
+    return X, y
+
+
+def _small_pipeline(epochs):
+    return recipe_pipeline(random_state=RND_SEED).set_params(
+        resize__size=12, clf__architecture="lipnet1", clf__max_epochs=epochs
+    )
+
+
+def test_expired_clock_stops_training_after_one_epoch(data):
+    """Check that a passed deadline ends a fit after its first epoch, leaving it fitted."""
+    X, y = data
+    clock = SearchClock(deadline=time.time() - 1.0)
+    pipeline = with_deadline(_small_pipeline(epochs=5), clock)
+    # clones share the clock, so the search can move the deadline of clones it made
+    assert clone(pipeline).get_params()["clf__callbacks"][0].clock is clock
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipeline.fit(X, y)
+    assert pipeline[-1].n_epochs_ == 1
+    assert pipeline.predict(X).shape == (len(y),)
+    clock.deadline = None  # lifted: the full epochs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert clone(pipeline).fit(X, y)[-1].n_epochs_ == 5
+
+
+def test_without_deadline_restores_the_callbacks():
+    """Check that the deadline callback is added to, and then removed from, the network."""
+    pipeline = with_deadline(_small_pipeline(epochs=1), SearchClock())
+    assert [type(c) for c in pipeline.get_params()["clf__callbacks"]] == [DeadlineStop]
+    assert without_deadline(pipeline).get_params()["clf__callbacks"] is None
+
+
+def test_anchors_follow_the_search_choices():
+    """Check the anchors: left out when their family or treatment is, no epochs as resource."""
+    anchors = recipe_anchors()
+    assert [a.get("crop__mode", a.get("crop")) for a in anchors] == [
+        "masked", "surrounding", "passthrough"
+    ]
+    assert all(a["clf__balanced_batches"] for a in anchors[:2])
+    assert len(recipe_anchors(families=("lipnet",))) == 2
+    assert len(recipe_anchors(imbalance=("class_weight",))) == 1  # the SVM only
+    epochs = recipe_anchors(families=("lipnet",), resource="epochs")
+    assert epochs and not any("clf__max_epochs" in a for a in epochs)
+    small = recipe_anchors(image_sizes=(48, 64), epochs=(15,), architectures=("lipnet2",))
+    assert small[0]["resize__size"] == 48 and small[0]["clf__max_epochs"] == 15
+    assert small[0]["clf__architecture"] == "lipnet2"
+
+
+def test_budgeted_search_tries_the_anchors_first_and_strips_the_deadline(data):
+    """Check that the anchors lead the first round, and the refitted model has no deadline."""
+    X, y = data
+    search = make_search(
+        budget=6.0, families=("lipnet", "svm"), architectures=("lipnet1",),
+        image_sizes=(12,), epochs=(1,), imbalance=("balanced_batches",), cv=2,
+        random_state=RND_SEED,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    first = [p for p, it in zip(search.cv_results_["params"], search.cv_results_["iter"])
+             if it == 0]
+    n_anchors = min(len(search.anchors), search.budget_plan_["n_candidates"])
+    assert [str(p) for p in first[:n_anchors]] == [str(a) for a in search.anchors[:n_anchors]]
+    callbacks = search.best_estimator_.get_params().get("clf__callbacks")
+    assert not any(isinstance(c, DeadlineStop) for c in callbacks or [])
+    assert search.get_params()["estimator"].get_params()["clf__callbacks"] is None
