@@ -48,6 +48,11 @@ HISTOGRAM_RANGE = (-4.0, 4.0)
 #: Default edge-profile range, in nm from the outline (negative outside).
 EDGE_RANGE_NM = (-10.0, 30.0)
 
+#: Fewest pixels the edge profile spans: a range narrower than this at a
+#: particle's pixel size (coarse pixels, e.g. fluorescence at 100 nm) is
+#: widened about the outline in proportion until it spans this many.
+MIN_EDGE_SPAN_PX = 8
+
 #: Default number of bins of the radial and edge profiles.
 N_PROFILE_BINS = 16
 
@@ -116,15 +121,32 @@ def _max_width(m):
     return np.array([2 * m.inner_distance.max() * m.pixel_size])
 
 
-def _edge_profile(m, n_bins, distance_range):
+def edge_range(distance_range, pixel_size):
+    """The edge profile's range in nm at `pixel_size`: `distance_range`, or wider.
+
+    A range spanning fewer than :data:`MIN_EDGE_SPAN_PX` pixels is scaled
+    about the outline (0) until it spans that many, keeping the ratio of its
+    outer and inner parts; at TEM pixel sizes the default range is kept.
+    """
     low, high = distance_range
+    scale = max(1.0, MIN_EDGE_SPAN_PX * pixel_size / (high - low))
+    return low * scale, high * scale
+
+
+def edge_reach(distance_range, pixel_size):
+    """Pixels outside the outline that the edge profile reads at `pixel_size`."""
+    return max(0.0, -edge_range(distance_range, pixel_size)[0] / pixel_size)
+
+
+def _edge_profile(m, n_bins, distance_range):
+    low, high = edge_range(distance_range, m.pixel_size)
     distance = m.signed_distance * m.pixel_size
     index = np.floor((distance - low) * (n_bins / (high - low))).astype(np.intp)
     index[(index < 0) | (index >= n_bins)] = n_bins
     means = _binned_means(index.ravel(), m.standardized.reshape(index.size, -1), n_bins)
     if means is None:
         raise ValueError(
-            f"No pixel of the particle lies within edge_range_nm={distance_range} of "
+            f"No pixel of the particle lies within edge_range_nm={(low, high)} of "
             f"its outline at a pixel size of {m.pixel_size} nm; widen the range."
         )
     return means.ravel()
@@ -343,7 +365,10 @@ def edge_profile(image, mask, pixel_size, *, n_bins=N_PROFILE_BINS, distance_ran
     than the range, or an image edge closer than the range) take values
     interpolated from their neighbours. Because distances are in nm, the
     profiles of particles imaged at different magnifications align: inner
-    membranes of multilamellar liposomes appear at the same bins.
+    membranes of multilamellar liposomes appear at the same bins. A range
+    that spans fewer than 8 pixels at `pixel_size` (coarse pixels, such as
+    fluorescence micrographs at 100 nm) is widened about the outline in
+    proportion until it spans 8.
 
     Parameters
     ----------
@@ -365,8 +390,7 @@ def edge_profile(image, mask, pixel_size, *, n_bins=N_PROFILE_BINS, distance_ran
     """
     pixel_size = _check_pixel_size(pixel_size, "edge_profile")
     distance_range = check_range(distance_range, "distance_range")
-    reach = max(0.0, -distance_range[0] / pixel_size)
-    m = _ParticleMeasure(image, mask, pixel_size, reach)
+    m = _ParticleMeasure(image, mask, pixel_size, edge_reach(distance_range, pixel_size))
     return _per_channel(_edge_profile(m, n_bins, distance_range).reshape(-1, n_bins), image)
 
 

@@ -13,7 +13,12 @@ from sklearn.utils.validation import check_is_fitted
 from sklipo._particles import as_particle_set
 from sklipo._threads import WithThreads, parallel_jobs, worker_threads
 from sklipo.features._feature_table import FEATURES
-from sklipo.features._functions import EDGE_RANGE_NM, HISTOGRAM_RANGE, N_PROFILE_BINS
+from sklipo.features._functions import (
+    EDGE_RANGE_NM,
+    HISTOGRAM_RANGE,
+    N_PROFILE_BINS,
+    edge_reach,
+)
 from sklipo.features._measure import _ParticleMeasure
 from sklipo.utils import check_range, describe_particle
 
@@ -73,7 +78,9 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
         Distances from the particle's outline covered by the edge profile, in
         nm, negative outside. The default spans the surrounding just outside
         the outer membrane and 30 nm of interior, where inner membranes of
-        multilamellar liposomes lie.
+        multilamellar liposomes lie. At a pixel size where the range spans
+        fewer than 8 pixels (fluorescence micrographs at 100 nm, say), it is
+        widened about the outline in proportion until it spans 8.
     histogram_range : tuple of float, default=(-4.0, 4.0)
         Range of the 32 histogram bins, in background standard deviations;
         values beyond it count in the first or last bin.
@@ -290,11 +297,10 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
 
 def _batch_features(images, masks, pixel_sizes, ids, offset, features, params):
     """Feature rows of a batch of particles starting at position ``offset``."""
-    low = params["edge_range_nm"][0]
     blocks = []
     for i, (image, mask, pixel_size, id_) in enumerate(zip(images, masks, pixel_sizes, ids)):
         where = describe_particle(offset + i, id_)
-        reach = max(0.0, -low / pixel_size) if "edge_profile" in features else 0.0
+        reach = edge_reach(params["edge_range_nm"], pixel_size) if "edge_profile" in features else 0.0
         measure = _ParticleMeasure(image, mask, pixel_size, reach, where)
         try:
             blocks.append(np.concatenate([FEATURES[name].compute(measure, params) for name in features]))

@@ -240,7 +240,21 @@ def test_edge_profile_range_beyond_particle_raises():
     """Check that a range no pixel falls into is refused."""
     mask = _ellipse(20, 5, 5)
     with pytest.raises(ValueError, match="No pixel of the particle lies within"):
-        edge_profile(mask.astype(float), mask, 100.0, distance_range=(-10.0, 30.0))
+        edge_profile(mask.astype(float), mask, 1.0, distance_range=(50.0, 60.0))
+
+
+def test_edge_profile_widens_a_range_narrower_than_8_pixels():
+    """Check that coarse pixels (fluorescence, 100 nm) get the range over 8 pixels."""
+    rng = np.random.RandomState(RND_SEED)
+    mask = _ellipse(41, 12, 12)
+    image = np.where(mask, 5.0, 0.0) + rng.normal(0, 1.0, mask.shape)
+    # (-10, 30) nm is 0.4 px at 100 nm: widened to (-2, 6) px, bins of 0.5 px
+    profile = edge_profile(image, mask, 100.0, n_bins=16)
+    np.testing.assert_allclose(profile[:3], 0.0, atol=0.6)  # background, in its sd
+    np.testing.assert_allclose(profile[5:], 5.0, atol=0.6)
+    # at 1 nm the range spans 40 px and is kept
+    kept = edge_profile(image, mask, 1.0, n_bins=8, distance_range=(-8.0, 24.0))
+    assert np.all(np.isfinite(kept)) and kept[0] < 1 < 4 < kept[3]
 
 
 def test_mask_shape_mismatch_raises():
