@@ -243,7 +243,7 @@ def compare(
     try:
         for (name, k), outcome in zip(tasks, results):
             outcomes[name, k] = outcome
-            for category, message in outcome.pop("warnings"):
+            for category, message in outcome.pop("warnings", ()):
                 # once per model and message (the default filter), not once per fold
                 warnings.warn(f"Model {name!r}: {message}", category, stacklevel=2)
             if progress is not None:
