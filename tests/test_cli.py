@@ -532,7 +532,7 @@ def test_cli_predict_prevalence_prints_and_writes_shares(
 def test_cli_predict_coverage_adds_the_prediction_set(
     population_model_file, particle_dir, tmp_path
 ):
-    """Check that predict --coverage adds each particle's set and 'uncertain' for several."""
+    """Check that predict --coverage adds each particle's set, a label for several classes."""
     out = tmp_path / "pred.csv"
     args = ["predict", str(population_model_file), str(particle_dir), "--coverage", "0.9"]
     assert main([*args, "--out", str(out)]) == 0
@@ -540,7 +540,8 @@ def test_cli_predict_coverage_adds_the_prediction_set(
     assert {"set", "set_label"} <= set(rows[0])
     for row in rows:
         members = row["set"].split("|") if row["set"] else []
-        expected = members[0] if len(members) == 1 else "uncertain"
+        # "uncertain" is a class of these particles: several classes read "ambiguous"
+        expected = members[0] if len(members) == 1 else "ambiguous"
         assert row["set_label"] == expected
 
 

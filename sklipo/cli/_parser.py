@@ -184,7 +184,8 @@ def _build_parser():
     predict.add_argument(
         "--coverage", type=_fraction, default=None, metavar="C",
         help="add each particle's prediction set and its label ('uncertain' for a set of "
-        "several classes); the model must be trained with --coverage C",
+        "several classes, 'ambiguous' if 'uncertain' is a class); the model must be "
+        "trained with --coverage C",
     )
     predict.add_argument(
         "--runtime", choices=("auto", "torch", "onnx"), default="auto",

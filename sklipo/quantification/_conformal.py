@@ -18,7 +18,11 @@ from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from sklipo.quantification._prevalence import _check_not_empty
 from sklipo.utils import check_label_types
@@ -42,7 +46,8 @@ class ConformalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     A set with more than one class marks a particle the model cannot
     decide: :func:`label_prediction_sets` calls it "uncertain", the study's
-    own third class, now obtained from the model instead of the annotator.
+    own third class, now obtained from the model instead of the annotator
+    ("ambiguous" where "uncertain" is already a class of the data).
 
     Parameters
     ----------
@@ -84,7 +89,7 @@ class ConformalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    label_prediction_sets : Labels from sets, "uncertain" when ambiguous.
+    label_prediction_sets : Labels from sets, "uncertain" for several classes.
     class_coverage : Coverage of sets for each true class.
 
     Notes
@@ -296,13 +301,16 @@ def _conformal_quantile(scores, coverage):
     return np.sort(scores)[rank - 1]
 
 
-def label_prediction_sets(prediction_sets, classes, *, uncertain_label="uncertain"):
+def label_prediction_sets(prediction_sets, classes, *, uncertain_label="auto"):
     """Turn prediction sets into labels: the class of a singleton, else "uncertain".
 
     A particle whose set holds exactly one class gets that class. One whose
     set holds several (the model cannot decide at the coverage asked) or
     none (no class is plausible: an outlier, debris, a new kind of
-    particle) gets `uncertain_label`.
+    particle) gets `uncertain_label`, which must not be a class name: where
+    the data have a class "uncertain" (the annotator's call, as in the
+    study's data sets), a particle labelled so must not be confused with one
+    the model left undecided.
 
     Parameters
     ----------
@@ -310,8 +318,9 @@ def label_prediction_sets(prediction_sets, classes, *, uncertain_label="uncertai
         As :meth:`ConformalClassifier.predict_set` returns.
     classes : array-like of shape (n_classes,)
         The classes of the columns.
-    uncertain_label : object, default="uncertain"
-        The label of ambiguous and empty sets.
+    uncertain_label : object, default="auto"
+        The label of ambiguous and empty sets; not one of `classes`. "auto"
+        is "uncertain", or "ambiguous" when "uncertain" is one of `classes`.
 
     Returns
     -------
@@ -323,6 +332,8 @@ def label_prediction_sets(prediction_sets, classes, *, uncertain_label="uncertai
     >>> from sklipo.quantification import label_prediction_sets
     >>> label_prediction_sets([[True, False], [True, True], [False, False]], ["uni", "multi"])
     array(['uni', 'uncertain', 'uncertain'], dtype=object)
+    >>> label_prediction_sets([[True, True, False]], ["uni", "multi", "uncertain"])
+    array(['ambiguous'], dtype=object)
     """
     sets = np.asarray(prediction_sets, dtype=bool)
     classes = np.asarray(classes)
@@ -330,6 +341,15 @@ def label_prediction_sets(prediction_sets, classes, *, uncertain_label="uncertai
         raise ValueError(
             f"prediction_sets must have shape (n_samples, {len(classes)}), one column "
             f"per class; got shape {sets.shape}."
+        )
+    if isinstance(uncertain_label, str) and uncertain_label == "auto":
+        uncertain_label = "ambiguous" if "uncertain" in classes.tolist() else "uncertain"
+    if uncertain_label in classes.tolist():
+        raise ValueError(
+            f"uncertain_label={uncertain_label!r} is also the name of a class, so a "
+            "particle of that class and one the model could not decide would get the "
+            "same label. Pass an uncertain_label that is not one of "
+            f"{classes.tolist()}."
         )
     labels = np.full(len(sets), uncertain_label, dtype=object)
     single = sets.sum(axis=1) == 1

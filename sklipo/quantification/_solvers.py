@@ -56,14 +56,18 @@ def solve_adjusted(rates, observed):
     constrained solution is the least-squares one with the constraints, not
     the unconstrained solution clipped to [0, 1] and renormalised (which
     QuaPy's ACC and PACC do by default): with a rare class, the clipped
-    answer moves mass between the frequent classes arbitrarily.
+    answer moves mass between the frequent classes arbitrarily. The columns
+    may be any features averaged over a sample, not only predicted classes:
+    DMy passes histogram bins, ``n_classes * n_bins`` of them.
 
     Parameters
     ----------
-    rates : ndarray of shape (n_classes, n_classes) or (n_problems, n_classes, n_classes)
-        Rows true classes, columns predicted classes; rows sum to one.
-    observed : ndarray of shape (n_classes,) or (n_problems, n_classes)
-        Observed shares of predictions.
+    rates : ndarray of shape (n_classes, n_features) or (n_problems, n_classes, n_features)
+        Rows true classes, columns predicted classes (``n_features ==
+        n_classes``) or other features; row ``i`` is their mean over class
+        ``i``.
+    observed : ndarray of shape (n_features,) or (n_problems, n_features)
+        Their mean over the sample.
 
     Returns
     -------
@@ -75,7 +79,7 @@ def solve_adjusted(rates, observed):
     single = observed.ndim == 1
     observed = np.atleast_2d(observed)
     design = np.swapaxes(np.broadcast_to(rates, (len(observed),) + rates.shape[-2:]), 1, 2)
-    k = observed.shape[-1]
+    k = design.shape[-1]
     if k <= _MAX_CLASSES_ENUMERATE:
         result = _solve_by_supports(design, observed)
     else:
@@ -91,7 +95,7 @@ def _solve_by_supports(design, observed):
     every such fit that is non-negative is feasible. So the best feasible
     candidate over all supports is the minimiser.
     """
-    n, k = observed.shape
+    n, k = design.shape[0], design.shape[2]
     best = np.full((n, k), np.nan)
     best_loss = np.full(n, np.inf)
     for size in range(1, k + 1):
@@ -120,7 +124,7 @@ def _solve_by_supports(design, observed):
 
 def _solve_by_projected_gradient(design, observed, max_iter=5000, tol=1e-10):
     """Accelerated projected gradient (FISTA) for many classes."""
-    n, k = observed.shape
+    n, k = design.shape[0], design.shape[2]
     lipschitz = 2 * np.linalg.norm(design, ord=2, axis=(1, 2)) ** 2
     step = 1.0 / np.maximum(lipschitz, 1e-12)
     p = np.full((n, k), 1.0 / k)

@@ -70,7 +70,7 @@ def test_conformal_on_particle_set_pipeline():
     sets = model.predict_set(data.data[:10])
     assert sets.shape == (10, 3) and sets.dtype == bool
     labels = label_prediction_sets(sets, model.classes_)
-    assert set(labels) <= set(model.classes_) | {"uncertain"}
+    assert set(labels) <= set(model.classes_) | {"ambiguous"}  # a class is "uncertain"
 
 
 def test_conformal_too_few_calibration_samples_warns():
@@ -98,12 +98,26 @@ def test_conformal_errors():
 
 
 def test_label_prediction_sets():
-    """Check singletons keep their class; ambiguous and empty sets are uncertain."""
+    """Check singletons keep their class; ambiguous and empty sets get the set label."""
     sets = [[True, False, False], [False, True, True], [False, False, False], [False, False, True]]
     labels = label_prediction_sets(sets, ["uni", "multi", "unc"], uncertain_label="?")
     assert labels.tolist() == ["uni", "?", "?", "unc"]
     with pytest.raises(ValueError, match="shape \\(n_samples, 2\\)"):
         label_prediction_sets(sets, ["a", "b"])
+
+
+def test_label_prediction_sets_default_does_not_clash_with_the_uncertain_class():
+    """Check the default label is 'uncertain' unless that is a class; a clash raises."""
+    sets = [[False, True], [True, True]]
+    assert label_prediction_sets(sets, ["uni", "multi"]).tolist() == ["multi", "uncertain"]
+    classes = ["unilamellar", "multilamellar", "uncertain"]
+    sets = [[False, False, True], [True, True, False]]
+    labels = label_prediction_sets(sets, classes)
+    assert labels.tolist() == ["uncertain", "ambiguous"]
+    with pytest.raises(ValueError, match="uncertain_label='uncertain' is also the name of a class"):
+        label_prediction_sets(sets, classes, uncertain_label="uncertain")
+    with pytest.raises(ValueError, match="uncertain_label=2 is also the name of a class"):
+        label_prediction_sets(sets, [0, 1, 2], uncertain_label=2)
 
 
 def test_class_coverage_unsorted_classes():

@@ -1,5 +1,6 @@
 """Tests of PrevalenceEstimator, its result table and its solvers."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -17,11 +18,17 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklipo.datasets import make_liposomes
 from sklipo.preprocessing import Flatten, Resize
 from sklipo.quantification import PrevalenceEstimator, PrevalenceResult
+from sklipo.quantification._matching import (
+    kde_likelihoods,
+    kde_points,
+    kde_prevalence,
+    posterior_histograms,
+)
 from sklipo.quantification._solvers import em_prevalence, project_simplex, solve_adjusted
 
 RND_SEED = 0
 CENTERS = [[0, 0], [3, 0], [0, 3]]
-METHODS = ["cc", "acc", "pacc", "sld"]
+METHODS = ["cc", "acc", "pacc", "sld", "dmy", "kdey"]
 
 # Training data with the study-like imbalance 70/20/10 %, overlapping classes
 # (logistic regression recalls about 90 % of each).
@@ -55,7 +62,7 @@ def fitted():
 
 
 def test_prevalence_adjusted_methods_beat_classify_and_count(fitted):
-    """Check that under prior shift ACC, PACC and SLD beat CC, and land close."""
+    """Check that under prior shift every adjusted method beats CC, and lands close."""
     rng = np.random.RandomState(RND_SEED)
     errors = {method: [] for method in METHODS}
     for shares in [[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.5, 0.45, 0.05]]:
@@ -64,10 +71,11 @@ def test_prevalence_adjusted_methods_beat_classify_and_count(fitted):
             estimate = fitted[method].predict_prevalence(X)
             errors[method].append(np.abs(estimate - true).mean())
     mae = {method: np.mean(value) for method, value in errors.items()}
-    for method in ["acc", "pacc", "sld"]:
+    for method in ["acc", "pacc", "sld", "dmy", "kdey"]:
         assert mae[method] < 0.6 * mae["cc"], mae
-    # ACC, from hard counts, is the noisiest of the three.
-    assert max(mae["pacc"], mae["sld"]) < 0.03 and mae["acc"] < 0.045, mae
+    # ACC, from hard counts, is the noisiest.
+    assert max(mae["pacc"], mae["sld"], mae["dmy"], mae["kdey"]) < 0.03, mae
+    assert mae["acc"] < 0.045, mae
 
 
 def test_prevalence_no_shift_all_methods_agree(fitted):
@@ -77,14 +85,15 @@ def test_prevalence_no_shift_all_methods_agree(fitted):
         np.testing.assert_allclose(fitted[method].predict_prevalence(X), true, atol=0.04)
 
 
-@pytest.mark.parametrize("method", ["acc", "pacc"])
+@pytest.mark.parametrize("method", ["acc", "pacc", "dmy", "kdey"])
 def test_prevalence_interval_coverage(fitted, method):
     """Check that 95 % intervals hold the true share about 95 % of the time."""
     rng = np.random.RandomState(RND_SEED)
+    quantifier = copy.copy(fitted[method]).set_params(n_bootstrap=100)
     covered = []
     for shares in rng.dirichlet(np.ones(3), size=20):
         X, true = _sample(shares, 400, rng)
-        result = fitted[method].predict_prevalence(X, confidence=0.95)
+        result = quantifier.predict_prevalence(X, confidence=0.95)
         covered.append((result.lower <= true) & (true <= result.upper))
     assert np.mean(covered) >= 0.88
 
@@ -170,7 +179,7 @@ def test_prevalence_bad_confidence_raises(fitted, confidence):
         fitted["acc"].predict_prevalence(X_POOL[:10], confidence=confidence)
 
 
-@pytest.mark.parametrize("method", ["pacc", "sld"])
+@pytest.mark.parametrize("method", ["pacc", "sld", "dmy", "kdey"])
 def test_prevalence_needs_predict_proba_raises(method):
     """Check that soft methods refuse a classifier without predict_proba."""
     with pytest.raises(TypeError, match=f"method='{method}' needs class probabilities.*SVC"):
@@ -213,6 +222,9 @@ def test_solve_adjusted_exact_when_consistent():
     rates = np.array([[0.8, 0.15, 0.05], [0.1, 0.7, 0.2], [0.3, 0.3, 0.4]])
     truth = np.array([0.2, 0.5, 0.3])
     np.testing.assert_allclose(solve_adjusted(rates, rates.T @ truth), truth, atol=1e-9)
+    # More features than classes (DMy's histogram bins).
+    features = np.random.RandomState(RND_SEED).dirichlet(np.ones(12), size=3)
+    np.testing.assert_allclose(solve_adjusted(features, truth @ features), truth, atol=1e-9)
 
 
 def test_project_simplex():
@@ -235,6 +247,59 @@ def test_em_prevalence_recovers_shifted_prior():
     posteriors = likelihood * train_prior
     posteriors /= posteriors.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(em_prevalence(posteriors, train_prior), test_prior, atol=0.02)
+
+
+@pytest.mark.parametrize("method", ["dmy", "kdey"])
+def test_distribution_matching_exact_on_separated_classes(method):
+    """Check that DMy and KDEy recover the shares when the classes never overlap."""
+    centers = [[0, 0], [12, 0], [0, 12]]
+    X, y = make_blobs([600, 150, 40], centers=centers, random_state=RND_SEED)
+    X_new, _ = make_blobs([50, 300, 150], centers=centers, random_state=RND_SEED + 1)
+    quantifier = PrevalenceEstimator(
+        LogisticRegression(), method=method, n_bootstrap=100, random_state=RND_SEED
+    ).fit(X, y)
+    result = quantifier.predict_prevalence(X_new, confidence=0.9)
+    np.testing.assert_allclose(result.prevalence, [0.1, 0.6, 0.3], atol=1e-3)
+    assert np.all(result.upper - result.lower < 0.1)
+
+
+def test_distribution_matching_parameters():
+    """Check n_bins shapes DMy's rates, and bad n_bins or bandwidth are refused."""
+    quantifier = PrevalenceEstimator(LogisticRegression(), method="dmy", n_bins=5, cv=3)
+    quantifier.fit(X_TRAIN, Y_TRAIN)
+    assert quantifier.rates_.shape == (3, 15)
+    np.testing.assert_allclose(quantifier.rates_.reshape(3, 3, 5).sum(axis=2), 1.0)
+    with pytest.raises(InvalidParameterError, match="'n_bins' parameter"):
+        PrevalenceEstimator(LogisticRegression(), method="dmy", n_bins=1).fit(X_TRAIN, Y_TRAIN)
+    with pytest.raises(InvalidParameterError, match="'bandwidth' parameter"):
+        PrevalenceEstimator(LogisticRegression(), method="kdey", bandwidth=0).fit(
+            X_TRAIN, Y_TRAIN
+        )
+
+
+def test_posterior_histograms():
+    """Check each posterior's bin, the edges 0 and 1 included, and a batch axis."""
+    proba = np.array([[0.0, 1.0], [0.49, 0.51], [0.26, 0.74]])
+    features = posterior_histograms(proba, 4)
+    np.testing.assert_array_equal(
+        features, [[1, 0, 0, 0, 0, 0, 0, 1], [0, 1, 0, 0, 0, 0, 1, 0], [0, 1, 0, 0, 0, 0, 1, 0]]
+    )
+    assert posterior_histograms(np.stack([proba, proba]), 4).shape == (2, 3, 8)
+
+
+def test_kde_prevalence_recovers_mixture_weights():
+    """Check KDEy's EM on points drawn from known class densities, and its weighted form."""
+    rng = np.random.RandomState(RND_SEED)
+    centers = np.eye(3) * 0.8 + 0.2 / 3
+    targets = np.repeat([0, 1, 2], 500)
+    points = kde_points(centers[targets] + rng.normal(0, 0.08, (1500, 3)), targets, 3)
+    truth = np.array([0.5, 0.2, 0.3])
+    y = rng.choice(3, size=3000, p=truth)
+    sample = centers[y] + rng.normal(0, 0.08, (3000, 3))
+    likelihoods = kde_likelihoods(sample, points, 0.1)
+    np.testing.assert_allclose(kde_prevalence(likelihoods), np.bincount(y) / 3000, atol=0.01)
+    uniform = [np.full((2, len(p)), 1.0 / len(p)) for p in points]
+    np.testing.assert_allclose(kde_likelihoods(sample, points, 0.1, uniform)[1], likelihoods)
 
 
 @parametrize_with_checks(
