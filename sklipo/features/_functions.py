@@ -21,6 +21,8 @@ from sklipo.features._measure import (
     SNR_HALF_WIDTH,
     _binned_means,
     _ParticleMeasure,
+    edge_range,
+    edge_reach,
 )
 from sklipo.utils import check_range
 
@@ -47,11 +49,6 @@ HISTOGRAM_RANGE = (-4.0, 4.0)
 
 #: Default edge-profile range, in nm from the outline (negative outside).
 EDGE_RANGE_NM = (-10.0, 30.0)
-
-#: Fewest pixels the edge profile spans: a range narrower than this at a
-#: particle's pixel size (coarse pixels, e.g. fluorescence at 100 nm) is
-#: widened about the outline in proportion until it spans this many.
-MIN_EDGE_SPAN_PX = 8
 
 #: Default number of bins of the radial and edge profiles.
 N_PROFILE_BINS = 16
@@ -119,23 +116,6 @@ def _length(m):
 
 def _max_width(m):
     return np.array([2 * m.inner_distance.max() * m.pixel_size])
-
-
-def edge_range(distance_range, pixel_size):
-    """The edge profile's range in nm at `pixel_size`: `distance_range`, or wider.
-
-    A range spanning fewer than :data:`MIN_EDGE_SPAN_PX` pixels is scaled
-    about the outline (0) until it spans that many, keeping the ratio of its
-    outer and inner parts; at TEM pixel sizes the default range is kept.
-    """
-    low, high = distance_range
-    scale = max(1.0, MIN_EDGE_SPAN_PX * pixel_size / (high - low))
-    return low * scale, high * scale
-
-
-def edge_reach(distance_range, pixel_size):
-    """Pixels outside the outline that the edge profile reads at `pixel_size`."""
-    return max(0.0, -edge_range(distance_range, pixel_size)[0] / pixel_size)
 
 
 def _edge_profile(m, n_bins, distance_range):

@@ -18,7 +18,14 @@ from scipy.spatial.distance import pdist
 
 from sklipo.utils import bounding_box
 
-__all__ = ["RADIAL_EXTENT", "SNR_HALF_WIDTH", "standardize_intensity"]
+__all__ = [
+    "MIN_EDGE_SPAN_PX",
+    "RADIAL_EXTENT",
+    "SNR_HALF_WIDTH",
+    "edge_range",
+    "edge_reach",
+    "standardize_intensity",
+]
 
 #: The radial profile covers distances from the centroid up to this multiple of
 #: the particle's equivalent radius, so it includes the membrane and a margin
@@ -28,6 +35,11 @@ RADIAL_EXTENT = 1.5
 #: The signal-to-noise ratio is measured on one-pixel rings of signed distance
 #: from this many pixels outside the outline to this many inside.
 SNR_HALF_WIDTH = 3
+
+#: Fewest pixels the edge profile spans: a range narrower than this at a
+#: particle's pixel size (coarse pixels, e.g. fluorescence at 100 nm) is
+#: widened about the outline in proportion until it spans this many.
+MIN_EDGE_SPAN_PX = 8
 
 
 def standardize_intensity(image, mask):
@@ -163,6 +175,23 @@ def _raw_to_central(m):
     mu[3, 0] = m[3, 0] - 3 * cx * m[2, 0] + 2 * cx**2 * m[1, 0]
     mu[0, 3] = m[0, 3] - 3 * cy * m[0, 2] + 2 * cy**2 * m[0, 1]
     return mu
+
+
+def edge_range(distance_range, pixel_size):
+    """The edge profile's range in nm at `pixel_size`: `distance_range`, or wider.
+
+    A range spanning fewer than :data:`MIN_EDGE_SPAN_PX` pixels is scaled
+    about the outline (0) until it spans that many, keeping the ratio of its
+    outer and inner parts; at TEM pixel sizes the default range is kept.
+    """
+    low, high = distance_range
+    scale = max(1.0, MIN_EDGE_SPAN_PX * pixel_size / (high - low))
+    return low * scale, high * scale
+
+
+def edge_reach(distance_range, pixel_size):
+    """Pixels outside the outline that the edge profile reads at `pixel_size`."""
+    return max(0.0, -edge_range(distance_range, pixel_size)[0] / pixel_size)
 
 
 class _ParticleMeasure:

@@ -13,13 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 from sklipo._particles import as_particle_set
 from sklipo._threads import WithThreads, parallel_jobs, worker_threads
 from sklipo.features._feature_table import FEATURES
-from sklipo.features._functions import (
-    EDGE_RANGE_NM,
-    HISTOGRAM_RANGE,
-    N_PROFILE_BINS,
-    edge_reach,
-)
-from sklipo.features._measure import _ParticleMeasure
+from sklipo.features._functions import EDGE_RANGE_NM, HISTOGRAM_RANGE, N_PROFILE_BINS
+from sklipo.features._measure import _ParticleMeasure, edge_reach
 from sklipo.utils import check_range, describe_particle
 
 __all__ = ["ParticleFeatures"]
