@@ -13,6 +13,7 @@ import errno
 import os
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -197,8 +198,24 @@ def replace_folder(path, *, keep=()):
         raise
     finally:
         for leftover in (temp, old):
-            if leftover is not None and leftover.exists():
-                shutil.rmtree(leftover, ignore_errors=True)
+            if leftover is not None:
+                _remove_folder(leftover)
+
+
+def _remove_folder(folder, *, attempts=40, pause=0.05):
+    """Remove `folder` and everything in it, if it exists.
+
+    A writer that failed may still have writes in flight on its own threads
+    (zarr writes chunks concurrently, and the first error returns before the
+    others finish): they can land after the folder was emptied, so removal
+    is tried again for up to ``attempts * pause`` seconds.
+    """
+    for _ in range(attempts):
+        if not folder.exists():
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            time.sleep(pause)
 
 
 def check_writable(path, *, folder=False):
