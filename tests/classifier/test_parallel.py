@@ -161,14 +161,15 @@ def test_torch_threads_restored_after_fit_and_predict():
     assert seen == [before]  # new threads take torch's setting, not the workers' 1
 
 
+@pytest.mark.parametrize("method", ["predict_proba", "embed"])
 @pytest.mark.parametrize("data, params", [(_images, {}), (_particles, {"architecture": "lipnet_fcn"})])
-def test_parallel_prediction_keeps_the_order(data, params):
+def test_parallel_prediction_and_embedding_keep_the_order(data, params, method):
     clf = _fitted(1, data, **params)
     X, _ = data(n=100, seed=4)
     with sklipo.threads(1):
-        serial = clf.predict_proba(X)
+        serial = getattr(clf, method)(X)
     with sklipo.threads(2):
-        parallel = clf.predict_proba(X)
+        parallel = getattr(clf, method)(X)
     np.testing.assert_allclose(parallel, serial, rtol=0, atol=1e-6)
 
 
@@ -178,14 +179,3 @@ def test_workers_run_torch_on_one_thread_each():
             seen = threads.run(torch.get_num_threads, [(), ()])
         assert torch.get_num_threads() == 2
     assert seen == [1, 1]
-
-
-@pytest.mark.parametrize("data, params", [(_images, {}), (_particles, {"architecture": "lipnet_fcn"})])
-def test_parallel_embedding_keeps_the_order(data, params):
-    clf = _fitted(1, data, **params)
-    X, _ = data(n=100, seed=5)
-    with sklipo.threads(1):
-        serial = clf.embed(X)
-    with sklipo.threads(2):
-        parallel = clf.embed(X)
-    np.testing.assert_allclose(parallel, serial, rtol=0, atol=1e-6)
