@@ -121,8 +121,10 @@ def workers(n):
 
 
 def _dropout_hook(layer, inputs, output):
-    keep = torch.empty_like(output).bernoulli_(1 - layer.p, generator=_LOCAL.generator)
-    return output * keep.div_(1 - layer.p)
+    # uniform draws compared in place: a third of the time of ``bernoulli_``
+    # (which nn.Dropout uses) on the CPU, with the same distribution
+    keep = torch.empty_like(output).uniform_(generator=_LOCAL.generator)
+    return output * keep.lt_(1 - layer.p).mul_(1 / (1 - layer.p))
 
 
 @contextlib.contextmanager
