@@ -21,7 +21,7 @@ from sklipo.augmentation import Augmentation
 from sklipo.classifier._calibration import needs_split
 from sklipo.classifier._data import Batches
 from sklipo.classifier._loss import ClassWeightedCrossEntropy
-from sklipo.classifier._parallel import n_threads, split_step, workers
+from sklipo.classifier._parallel import n_threads, split_step, splits_batches, workers
 from sklipo.nets import HybridLipNet, LipNet, LipNetFCN
 
 __all__ = []
@@ -66,7 +66,8 @@ class _LipNetNet(NeuralNetClassifier):
     # Ctrl-C must stop the run instead: a truncated fit is never a result.
     def fit_loop(self, X, y=None, **fit_params):
         try:
-            with workers(n_threads(self)) as self._workers:
+            with workers(n_threads(self)) as threads:
+                self._workers = threads if splits_batches(self) else None
                 return super().fit_loop(X, y, **fit_params)
         except KeyboardInterrupt:
             if not self._stopped_early():
@@ -78,11 +79,9 @@ class _LipNetNet(NeuralNetClassifier):
     def train_step_single(self, batch, **fit_params):
         Xi, yi = unpack_data(batch)
         threads = self._workers
-        if threads is not None and threads.n > 1 and isinstance(Xi, dict) and not fit_params:
+        if threads is not None and isinstance(Xi, dict) and not fit_params:
             self._set_training(True)
-            step = split_step(self, threads, Xi, yi)
-            if step is not None:  # None: a batch too small to split
-                return step
+            return split_step(self, threads, Xi, yi)
         return super().train_step_single(batch, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):

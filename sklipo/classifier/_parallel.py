@@ -11,8 +11,10 @@ part's loss divided by the whole batch's weight this is the step of the
 whole batch, up to the order of the sums. Dropout draws each part's masks
 from a generator of its own, seeded from torch's generator at every step, so
 a seeded fit is bit-identical from run to run with the same number of
-threads. Prediction and embedding run batches side by side, one per
-thread.
+threads; the masks are drawn as uniform numbers compared in place, a third
+of the time of the ``bernoulli_`` that ``nn.Dropout`` calls, so a CPU fit on
+one thread takes this path too, with the whole batch as one part.
+Prediction and embedding run batches side by side, one per thread.
 """
 
 # License: BSD 3 clause
@@ -44,18 +46,28 @@ _PER_SAMPLE = (
 )
 
 
+def splits_batches(net):
+    """Whether `net`'s training batches go through :func:`split_step`.
+
+    On the CPU, for a module made of per-sample layers and the
+    class-weighted cross-entropy loss; with one thread the batch is one part,
+    computed on the calling thread with the fast dropout masks.
+    """
+    return (
+        torch.device(net.device).type == "cpu"
+        and isinstance(net.criterion_, ClassWeightedCrossEntropy)
+        and all(type(layer) in _PER_SAMPLE for layer in net.module_.modules())
+    )
+
+
 def n_threads(net):
     """The number of threads to split `net`'s batches over; 1 keeps torch's own threading.
 
-    More than 1 only on the CPU, with at least 2 threads both in sklipo's
-    budget (:func:`sklipo.get_threads`) and in torch's setting, for a module
-    made of per-sample layers and the class-weighted cross-entropy loss.
+    More than 1 only where :func:`splits_batches`, with at least 2 threads
+    both in sklipo's budget (:func:`sklipo.get_threads`) and in torch's
+    setting.
     """
-    if torch.device(net.device).type != "cpu" or not isinstance(
-        net.criterion_, ClassWeightedCrossEntropy
-    ):
-        return 1
-    if any(type(layer) not in _PER_SAMPLE for layer in net.module_.modules()):
+    if not splits_batches(net):
         return 1
     return max(1, min(get_threads(), torch.get_num_threads()))
 
@@ -162,6 +174,9 @@ def _part_gradients(net, inputs, target, total_weight, params, seed):
 def split_step(net, threads, Xi, yi):
     """Compute a training batch's loss and gradients in parts, one per thread.
 
+    A batch with fewer than ``2 * MIN_PART`` samples, or one thread, makes
+    one part, computed on the calling thread.
+
     The gradients are stored in the ``.grad`` of `net`'s parameters, as
     ``loss.backward()`` of the whole batch stores them.
 
@@ -179,13 +194,10 @@ def split_step(net, threads, Xi, yi):
 
     Returns
     -------
-    step : dict or None
-        ``{"loss": loss, "y_pred": logits}`` of the whole batch, detached;
-        None, computing nothing, for a batch too small to split.
+    step : dict
+        ``{"loss": loss, "y_pred": logits}`` of the whole batch, detached.
     """
-    n_parts = min(threads.n, len(yi) // MIN_PART)
-    if n_parts < 2:
-        return None
+    n_parts = max(1, min(threads.n, len(yi) // MIN_PART))
     yi = yi.to(net.device)
     weight = net.criterion_.weight
     total = float(len(yi)) if weight is None else weight[yi].sum()

@@ -11,7 +11,7 @@ from sklearn.preprocessing import FunctionTransformer
 import sklipo
 from sklipo import ParticleSet
 from sklipo.classifier import LipNetClassifier, _net
-from sklipo.classifier._parallel import n_threads, split_step, workers
+from sklipo.classifier._parallel import n_threads, split_step, splits_batches, workers
 
 RND_SEED = 0
 
@@ -45,11 +45,9 @@ def _fitted(n_threads_, data=_images, **params):
 def _count_split_steps(monkeypatch):
     calls = []
 
-    def counted(*args):
-        step = split_step(*args)
-        if step is not None:  # the batch was split
-            calls.append(1)
-        return step
+    def counted(net, threads, Xi, yi):
+        calls.append(threads.n)
+        return split_step(net, threads, Xi, yi)
 
     monkeypatch.setattr(_net, "split_step", counted)
     return calls
@@ -65,7 +63,7 @@ def _count_split_steps(monkeypatch):
         (_images, {"extra_features": FunctionTransformer(_corner_pixels)}),  # hybrid
     ],
 )
-@pytest.mark.parametrize("n_parts", [2, 3])
+@pytest.mark.parametrize("n_parts", [1, 2, 3])
 def test_split_step_gives_the_gradients_of_the_whole_batch(data, params, n_parts):
     clf = _fitted(1, data, dropout=0.0, **params)
     net = clf.net_
@@ -86,11 +84,22 @@ def test_split_step_gives_the_gradients_of_the_whole_batch(data, params, n_parts
         np.testing.assert_allclose(param.grad.numpy(), grad.numpy(), rtol=0, atol=1e-6)
 
 
-def test_split_step_leaves_too_small_batches_to_the_plain_step():
-    net = _fitted(1).net_
+def test_split_step_computes_too_small_batches_in_one_part():
+    net = _fitted(1, dropout=0.0).net_
     X, y = _images(n=12)
+    inputs, target = {"x": torch.from_numpy(X)}, torch.from_numpy(y)
+    net.module_.train()
+    with torch.no_grad():
+        expected = net.criterion_(net.module_(**inputs), target)
+    threads_used = []
     with workers(2) as threads:
-        assert split_step(net, threads, {"x": torch.from_numpy(X)}, torch.from_numpy(y)) is None
+        original = threads.run
+        threads.run = lambda function, arguments: threads_used.append(len(arguments)) or original(
+            function, arguments
+        )
+        step = split_step(net, threads, inputs, target)
+    assert threads_used == [1]
+    assert step["loss"].item() == pytest.approx(expected.item(), abs=1e-6)
 
 
 def test_split_step_applies_dropout_from_the_seed():
@@ -118,21 +127,32 @@ def test_split_step_applies_dropout_from_the_seed():
     "data, params",
     [(_images, {}), (_particles, {"architecture": "lipnet_fcn"}), (_images, {"dropout": 0.5})],
 )
-def test_split_fits_are_bit_identical(monkeypatch, data, params):
+@pytest.mark.parametrize("n_threads_", [1, 2])
+def test_split_fits_are_bit_identical(monkeypatch, data, params, n_threads_):
     calls = _count_split_steps(monkeypatch)
-    first, second = _fitted(2, data, **params), _fitted(2, data, **params)
-    assert calls  # the batches were split
+    first = _fitted(n_threads_, data, **params)
+    second = _fitted(n_threads_, data, **params)
+    assert set(calls) == {n_threads_}  # every batch went through the split step
     for a, b in zip(first.net_.module_.parameters(), second.net_.module_.parameters()):
         assert torch.equal(a, b)
     X, _ = data(seed=3)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
 
 
-def test_one_thread_trains_without_splitting(monkeypatch):
+def test_one_thread_trains_in_one_part(monkeypatch):
     calls = _count_split_steps(monkeypatch)
     clf = _fitted(1)
     assert n_threads(clf.net_) == 1
-    assert not calls
+    assert calls and set(calls) == {1}
+
+
+def test_layers_with_batch_statistics_keep_the_plain_step():
+    net = _fitted(2).net_
+    assert splits_batches(net)
+    net.module_.norm = torch.nn.BatchNorm2d(1)  # a layer that mixes the batch's samples
+    assert not splits_batches(net)
+    with sklipo.threads(2):
+        assert n_threads(net) == 1
 
 
 def test_threads_follow_sklipo_and_torch_settings():
