@@ -54,12 +54,15 @@ def fit_population(model, X, y, *, prevalence, coverage, random_state):
         population["conformal"] = ConformalClassifier(model, coverage=coverage).fit(X, y)
         model = population["conformal"].estimator_
     if prevalence:
-        quantifier = PrevalenceEstimator(model, method="acc", random_state=random_state)
+        # ensemble=False: the shares count the labels of the saved model
+        quantifier = PrevalenceEstimator(
+            model, method="acc", ensemble=False, random_state=random_state
+        )
         population["prevalence"] = quantifier.fit(X, y)
         if coverage is None:
-            model = quantifier.classifier_
+            model = quantifier.classifiers_[0]
         else:  # count with the model that is saved and labels the rows
-            quantifier.classifier_ = model
+            quantifier.classifiers_ = [model]
     if coverage is None and not prevalence:
         model.fit(X, y)
     return model, population
@@ -105,7 +108,7 @@ class _GivenLabels:
 def shares(quantifier, labels):
     """The PrevalenceResult of predicted `labels` (counted already, not predicted again)."""
     given = copy.copy(quantifier)
-    given.classifier_ = _GivenLabels()
+    given.classifiers_ = [_GivenLabels()]
     return given.predict_prevalence(np.asarray(labels), confidence=CONFIDENCE)
 
 

@@ -15,17 +15,16 @@ from sklearn.base import (
     clone,
 )
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    indexable,
 )
 
+from sklipo.quantification._cross_fit import cross_fit
 from sklipo.quantification._prevalence import _check_not_empty
 from sklipo.utils import check_label_types
 
@@ -186,16 +185,9 @@ class ConformalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.classes_ = np.unique(y)
             cv = check_cv(self.cv, y, classifier=True)
             _check_class_counts(self.classes_, y, cv.get_n_splits(X, y))
-            splits = list(cv.split(X, y))
-            X_folds = indexable(X)[0]  # sparse matrices as CSR, array-likes as arrays
-            self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_on)(clone(self.estimator), X_folds, y, train) for train, _ in splits
+            self.estimators_, proba, folds = cross_fit(
+                self.estimator, X, y, cv, predict=self._proba, n_jobs=self.n_jobs
             )
-            folds = np.empty(len(y), dtype=int)
-            proba = np.empty((len(y), len(self.classes_)))
-            for k, (model, (_, test)) in enumerate(zip(self.estimators_, splits)):
-                folds[test] = k
-                proba[test] = self._proba(model, _safe_indexing(X_folds, test))
             self.estimator_ = clone(self.estimator).fit(X, y)
         y_index = np.searchsorted(self.classes_, y)
         self.calibration_counts_ = np.bincount(y_index, minlength=len(self.classes_))
@@ -307,10 +299,6 @@ class ConformalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-
-
-def _fit_on(estimator, X, y, train):
-    return estimator.fit(_safe_indexing(X, train), y[train])
 
 
 def _per_class(by_group, n_classes):

@@ -154,7 +154,7 @@ def kde_prevalence(likelihoods):
     return em_prevalence(normalised, np.full(k, 1.0 / k))
 
 
-def kde_bootstrap(proba, points, bandwidth, n_bootstrap, rng):
+def kde_bootstrap(proba, points, bandwidth, n_bootstrap, rng, *, repeats=1):
     """KDEy-ML estimates from bootstrap resamples of the sample and of each class.
 
     Each replicate resamples the sample's particles (the sampling error)
@@ -173,6 +173,9 @@ def kde_bootstrap(proba, points, bandwidth, n_bootstrap, rng):
         Number of replicates.
     rng : RandomState
         Source of the resampling.
+    repeats : int, default=1
+        Consecutive rows of `proba` that belong to one particle (the
+        predictions of several models); they are resampled together.
 
     Returns
     -------
@@ -189,6 +192,7 @@ def kde_bootstrap(proba, points, bandwidth, n_bootstrap, rng):
             for p in points
         ]
         likelihoods = kde_likelihoods(proba, points, bandwidth, weights)
-        rows = rng.randint(0, n, size=(size, n))
+        particles = rng.randint(0, n // repeats, size=(size, n // repeats, 1))
+        rows = (particles * repeats + np.arange(repeats)).reshape(size, n)
         estimates.append(kde_prevalence(likelihoods[np.arange(size)[:, None], rows]))
     return np.concatenate(estimates)

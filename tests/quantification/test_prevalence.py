@@ -309,3 +309,54 @@ def test_kde_prevalence_recovers_mixture_weights():
 def test_prevalence_sklearn_checks(estimator, check):
     """Run scikit-learn's estimator checks (all pass; none skipped)."""
     check(estimator)
+
+
+def test_prevalence_ensemble_predicts_with_the_fold_models():
+    """Check ensemble=True keeps the fold models and False fits one on all data."""
+    folds = PrevalenceEstimator(LogisticRegression(), method="acc", cv=3).fit(X_TRAIN, Y_TRAIN)
+    full = PrevalenceEstimator(
+        LogisticRegression(), method="acc", cv=3, ensemble=False
+    ).fit(X_TRAIN, Y_TRAIN)
+    reference = LogisticRegression().fit(X_TRAIN, Y_TRAIN).coef_
+    assert len(folds.classifiers_) == 3
+    assert not any(np.allclose(model.coef_, reference) for model in folds.classifiers_)
+    assert len(full.classifiers_) == 1
+    np.testing.assert_allclose(full.classifiers_[0].coef_, reference)
+    # the rates are the same out-of-fold ones either way
+    np.testing.assert_array_equal(folds.rates_, full.rates_)
+
+
+class _GrowingBias(LogisticRegression):
+    """Logistic regression that favours class 0 more the more samples it is fitted on."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.intercept_[0] += (len(y) - 800) / 50  # no shift on 4/5 of 1,000
+        return self
+
+
+def test_prevalence_ensemble_is_unbiased_where_the_full_model_drifts():
+    """Check the fold models' estimate stays right when a full-data fit predicts otherwise."""
+    rng = np.random.default_rng(RND_SEED)
+    samples = [_sample(shares, 600, rng) for shares in ([0.2, 0.3, 0.5], [0.5, 0.1, 0.4])]
+    errors = {}
+    for ensemble in (True, False):
+        quantifier = PrevalenceEstimator(_GrowingBias(), method="acc", ensemble=ensemble)
+        quantifier.fit(X_TRAIN, Y_TRAIN)
+        errors[ensemble] = max(
+            np.abs(quantifier.predict_prevalence(X) - true).max() for X, true in samples
+        )
+    assert errors[True] < 0.05
+    assert errors[False] > 2 * errors[True]
+
+
+def test_prevalence_counts_vote_per_particle(fitted):
+    """Check the naive counts give each particle one label, voted by the fold models."""
+    X, _ = _sample([0.6, 0.3, 0.1], 500, np.random.default_rng(RND_SEED))
+    for method in ("acc", "pacc"):
+        result = fitted[method].predict_prevalence(X, confidence=0.9)
+        assert result.counts.sum() == 500
+        models = fitted[method].classifiers_
+        mean = np.mean([model.predict_proba(X) for model in models], axis=0)
+        if method == "pacc":
+            np.testing.assert_array_equal(result.counts, np.bincount(mean.argmax(1), minlength=3))
