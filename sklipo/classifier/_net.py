@@ -27,6 +27,8 @@ from sklipo.nets import HybridLipNet, LipNet, LipNetFCN
 __all__ = []
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+#: The values of LipNetClassifier's `precision` parameter.
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 @functools.cache
 def _fused_optimizer(name, device_type):
@@ -55,6 +57,8 @@ class _LipNetNet(NeuralNetClassifier):
 
     # the threads of the running fit (workers of _parallel); None outside fits
     _workers = None
+    # the dtype of training's forward pass under torch.autocast; None: float32
+    autocast_dtype = None
 
     def initialize_module(self):
         super().initialize_module()
@@ -82,7 +86,11 @@ class _LipNetNet(NeuralNetClassifier):
         if threads is not None and isinstance(Xi, dict) and not fit_params:
             self._set_training(True)
             return split_step(self, threads, Xi, yi)
-        return super().train_step_single(batch, **fit_params)
+        with torch.autocast(
+            torch.device(self.device).type, dtype=self.autocast_dtype,
+            enabled=self.autocast_dtype is not None,
+        ):
+            return super().train_step_single(batch, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         self.interrupted_ = False
@@ -178,6 +186,24 @@ def resolve_device(device):
             "'auto' to take a GPU only when there is one."
         )
     return device
+
+
+def resolve_precision(precision, device):
+    """The number format of training for the `precision` parameter on `device`."""
+    if precision != "auto":
+        return precision
+    native = torch.device(device).type == "cpu" and _native_bfloat16()
+    return "bfloat16" if native else "float32"
+
+
+@functools.cache
+def _native_bfloat16():
+    """Whether oneDNN computes bfloat16 natively on this CPU (AVX-512 BF16 or AMX)."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    try:
+        return bool(check()) if check is not None else False
+    except RuntimeError:
+        return False
 
 
 @contextlib.contextmanager
@@ -286,7 +312,7 @@ def build_net(clf, seed):
         callbacks.append(EarlyStopping(patience=clf.patience, load_best=True, sink=sink))
     if clf.verbose >= 2:
         callbacks.append(ProgressBar())
-    return _LipNetNet(
+    net = _LipNetNet(
         module,
         criterion=ClassWeightedCrossEntropy,
         criterion__weight=weight,
@@ -313,3 +339,5 @@ def build_net(clf, seed):
         **{f"module__{key}": value for key, value in module_params.items()},
         **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
     )
+    net.autocast_dtype = torch.bfloat16 if clf.precision_ == "bfloat16" else None
+    return net

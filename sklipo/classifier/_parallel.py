@@ -161,7 +161,12 @@ def _part_gradients(net, inputs, target, total_weight, params, seed):
     """One part's loss (over the whole batch's weight), logits and gradients."""
     _LOCAL.generator = torch.Generator().manual_seed(seed)
     try:
-        logits = net.infer(inputs)
+        # autocast is per thread: each part enters it on its own
+        with torch.autocast(
+            "cpu", dtype=net.autocast_dtype, enabled=net.autocast_dtype is not None
+        ):
+            logits = net.infer(inputs)
+        logits = logits.float()
         losses, weights = net.criterion_.sample_losses(logits, target)
         part = losses.sum() if weights is None else torch.sum(weights * losses)
         loss = part / total_weight

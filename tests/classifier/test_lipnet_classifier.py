@@ -21,6 +21,7 @@ from sklearn.utils.estimator_checks import (
 from sklipo import ParticleSet
 from sklipo.augmentation import Augmentation
 from sklipo.classifier import ImageData, LipNetClassifier
+from sklipo.classifier import _net
 from sklipo.features import ParticleFeatures
 from sklipo.nets import ARCHITECTURES, HybridLipNet, LipNetFCN
 from sklipo.preprocessing import CropParticle, Resize
@@ -112,6 +113,28 @@ def test_lipnet_classifier_learns_discs_from_rings():
     X, y = _data(n=260, size=12)
     clf = _clf(architecture="lipnet2", max_epochs=5, lr=3e-3).fit(X[:160], y[:160])
     assert clf.score(X[160:], y[160:]) > 0.9
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_lipnet_classifier_learns_in_both_precisions(precision):
+    """Check that mixed-precision training learns as float32 does."""
+    X, y = _data(n=260, size=12)
+    clf = _clf(architecture="lipnet2", max_epochs=5, lr=3e-3, precision=precision)
+    clf.fit(X[:160], y[:160])
+    assert clf.precision_ == precision
+    assert clf.score(X[160:], y[160:]) > 0.9
+    # the weights stay float32 (mixed precision), so prediction is float32
+    assert {p.dtype for p in clf.net_.module_.parameters()} == {torch.float32}
+
+
+def test_lipnet_classifier_auto_precision_follows_the_cpu(monkeypatch):
+    """Check "auto" takes bfloat16 only where the CPU computes it natively."""
+    X, y = _data(n=20)
+    for native in (True, False):
+        monkeypatch.setattr(_net, "_native_bfloat16", lambda native=native: native)
+        clf = _clf(precision="auto").fit(X, y)
+        assert clf.precision_ == ("bfloat16" if native else "float32")
+        assert clf.net_.autocast_dtype == (torch.bfloat16 if native else None)
 
 
 def test_lipnet_classifier_same_seed_same_predictions():

@@ -65,7 +65,7 @@ def _count_split_steps(monkeypatch):
 )
 @pytest.mark.parametrize("n_parts", [1, 2, 3])
 def test_split_step_gives_the_gradients_of_the_whole_batch(data, params, n_parts):
-    clf = _fitted(1, data, dropout=0.0, **params)
+    clf = _fitted(1, data, dropout=0.0, precision="float32", **params)
     net = clf.net_
     X, y = data(n=30, seed=1)
     inputs, _ = clf.network_input(X).batch(torch.arange(30))
@@ -84,8 +84,29 @@ def test_split_step_gives_the_gradients_of_the_whole_batch(data, params, n_parts
         np.testing.assert_allclose(param.grad.numpy(), grad.numpy(), rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("n_parts", [1, 2])
+def test_bfloat16_split_step_is_close_to_float32(n_parts):
+    clf = _fitted(1, dropout=0.0, precision="bfloat16")
+    assert clf.precision_ == "bfloat16"
+    net = clf.net_
+    X, y = _images(n=32, seed=1)
+    inputs, target = {"x": torch.from_numpy(X)}, torch.from_numpy(y)
+    net.module_.train()
+    gradients = {}
+    for dtype in (None, torch.bfloat16):
+        net.autocast_dtype = dtype
+        net.optimizer_.zero_grad()
+        with workers(n_parts) as threads:
+            step = split_step(net, threads, inputs, target)
+        assert step["y_pred"].dtype == torch.float32
+        gradients[dtype] = torch.cat([p.grad.flatten() for p in net.module_.parameters()])
+    exact, approximate = gradients[None], gradients[torch.bfloat16]
+    assert not torch.equal(exact, approximate)  # computed in bfloat16 indeed
+    assert torch.linalg.norm(approximate - exact) < 0.05 * torch.linalg.norm(exact)
+
+
 def test_split_step_computes_too_small_batches_in_one_part():
-    net = _fitted(1, dropout=0.0).net_
+    net = _fitted(1, dropout=0.0, precision="float32").net_
     X, y = _images(n=12)
     inputs, target = {"x": torch.from_numpy(X)}, torch.from_numpy(y)
     net.module_.train()
