@@ -163,9 +163,8 @@ class PrevalenceEstimator(MetaEstimatorMixin, BaseEstimator):
     samples of 500), KDEy's mean absolute error was 0.029 with the full
     model and 0.019 with the fold models; with the SVM baseline the full
     model recalled the rarest class at 0.25 where the folds measured 0.17.
-    The price is one prediction per fold (5 by default); `ensemble=False`
-    saves it. The intervals resample particles, each with the predictions
-    of all folds.
+    The price is one prediction per fold (`ensemble=False` saves it); the
+    intervals resample particles, each with all folds' predictions.
 
     **Why not QuaPy.** QuaPy implements these methods too, but its
     quantifiers refit the classifier on their own data split and aggregate
@@ -292,20 +291,20 @@ class PrevalenceEstimator(MetaEstimatorMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=True)
         self._check_classes(classes, np.bincount(y_index), cv.get_n_splits(X, y))
         self.classes_ = classes
+        predict = predicted_probabilities if soft else predicted_labels
+
+        def checked_predict(model, X_fold):
+            _check_fitted_classes(model, classes)
+            return predict(model, X_fold)
+
         models, predictions, _ = cross_fit(
-            self.classifier, X, y, cv,
-            predict=predicted_probabilities if soft else predicted_labels, n_jobs=self.n_jobs,
+            self.classifier, X, y, cv, predict=checked_predict, n_jobs=self.n_jobs
         )
-        self.classifiers_ = models if self.ensemble else [clone(self.classifier).fit(X, y)]
-        for model in self.classifiers_:
-            fitted_classes = getattr(model, "classes_", classes)
-            if not np.array_equal(fitted_classes, classes):
-                raise ValueError(
-                    f"A fitted classifier's classes_ {list(fitted_classes)} differ from "
-                    f"the classes of y {list(classes)}; PrevalenceEstimator needs a "
-                    "classifier that predicts the labels it is given, and every class "
-                    "in every fold's training part."
-                )
+        if self.ensemble:
+            self.classifiers_ = models
+        else:
+            self.classifiers_ = [clone(self.classifier).fit(X, y)]
+            _check_fitted_classes(self.classifiers_[0], classes)
         self.cv_predictions_ = predictions if soft else self._encode(predictions)
         self.cv_targets_ = y_index
         self.training_prevalence_ = np.bincount(y_index) / len(y_index)
@@ -482,6 +481,16 @@ class PrevalenceEstimator(MetaEstimatorMixin, BaseEstimator):
             else:
                 rates[:, i] = bootstrap_means(rows, size, rng)
         return rates
+
+
+def _check_fitted_classes(model, classes):
+    fitted = np.asarray(getattr(model, "classes_", classes))
+    if not np.array_equal(fitted, classes):
+        raise ValueError(
+            f"A fitted classifier's classes_ {fitted.tolist()} differ from the classes of "
+            f"y {classes.tolist()}; PrevalenceEstimator needs a classifier that predicts "
+            "the labels it is given, and every class in every fold's training part."
+        )
 
 
 def _check_not_empty(X, where):

@@ -360,3 +360,14 @@ def test_prevalence_counts_vote_per_particle(fitted):
         mean = np.mean([model.predict_proba(X) for model in models], axis=0)
         if method == "pacc":
             np.testing.assert_array_equal(result.counts, np.bincount(mean.argmax(1), minlength=3))
+
+
+def test_prevalence_fold_without_a_class_raises():
+    """Check a fold whose training part lacks a class is named, not a shape error."""
+    from sklearn.model_selection import KFold
+
+    X = np.random.RandomState(RND_SEED).rand(60, 2)
+    y = np.r_[np.zeros(30), np.ones(20), np.full(10, 2)]  # unshuffled folds: the last lacks 2
+    for method in ("acc", "pacc"):
+        with pytest.raises(ValueError, match=r"classes_ \[0.0, 1.0\] differ from the classes"):
+            PrevalenceEstimator(LogisticRegression(), method=method, cv=KFold(3)).fit(X, y)
