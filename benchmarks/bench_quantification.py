@@ -127,7 +127,7 @@ def images(problem, n, weights, seed, n_jobs):
     return np.asarray(prep.fit_transform(data.data)), data.target, data.target_names
 
 
-def lipnet(epochs):
+def lipnet(epochs, precision):
     """LipNet-4 on balanced batches, one model for every method.
 
     Balanced batches keep the rare classes predicted, as the class-weighted
@@ -137,9 +137,8 @@ def lipnet(epochs):
     """
     from sklipo.classifier import LipNetClassifier
 
-    # float32, as the recorded figures were trained (before precision="auto")
     model = LipNetClassifier(
-        max_epochs=epochs, balanced_batches=True, precision="float32", random_state=0
+        max_epochs=epochs, balanced_batches=True, precision=precision, random_state=0
     )
     return dict.fromkeys(METHODS, model)
 
@@ -165,7 +164,7 @@ def classifiers(C):
 
 def models(args):
     """The classifier of each method: the SVM baseline's, or LipNet-4 (``--classifier``)."""
-    return lipnet(args.classifier_epochs) if args.classifier == "lipnet4" else classifiers(args.C)
+    return lipnet(args.classifier_epochs, args.precision) if args.classifier == "lipnet4" else classifiers(args.C)
 
 
 def quantification(X_train, y_train, X_pool, y_pool, args):
@@ -271,6 +270,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=8, help="LipNet-4's epochs (ECE)")
     parser.add_argument("--classifier-epochs", type=int, default=10,
                         help="LipNet-4's epochs as the quantifiers' classifier")
+    parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"],
+                        default="float32",
+                        help="LipNet-4's training precision as the quantifiers' classifier "
+                        "(float32: as the recorded figures were trained)")
     parser.add_argument("--classifier", choices=["svm", "lipnet4"], default="svm",
                         help="the quantifiers' classifier (lipnet4: about 100 s a fit on "
                         "20,000 particles, 6 fits a training set)")
