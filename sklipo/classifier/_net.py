@@ -86,11 +86,16 @@ class _LipNetNet(NeuralNetClassifier):
         if threads is not None and isinstance(Xi, dict) and not fit_params:
             self._set_training(True)
             return split_step(self, threads, Xi, yi)
-        with torch.autocast(
-            torch.device(self.device).type, dtype=self.autocast_dtype,
-            enabled=self.autocast_dtype is not None,
-        ):
-            return super().train_step_single(batch, **fit_params)
+        return super().train_step_single(batch, **fit_params)
+
+    def infer(self, x, **fit_params):
+        # training's forward pass in `autocast_dtype`, the loss in float32;
+        # autocast is per thread, so each thread of a split step enters it
+        if self.autocast_dtype is None or not self.module_.training:
+            return super().infer(x, **fit_params)
+        with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
+            logits = super().infer(x, **fit_params)
+        return logits.float()
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         self.interrupted_ = False

@@ -161,12 +161,7 @@ def _part_gradients(net, inputs, target, total_weight, params, seed):
     """One part's loss (over the whole batch's weight), logits and gradients."""
     _LOCAL.generator = torch.Generator().manual_seed(seed)
     try:
-        # autocast is per thread: each part enters it on its own
-        with torch.autocast(
-            "cpu", dtype=net.autocast_dtype, enabled=net.autocast_dtype is not None
-        ):
-            logits = net.infer(inputs)
-        logits = logits.float()
+        logits = net.infer(inputs)
         losses, weights = net.criterion_.sample_losses(logits, target)
         part = losses.sum() if weights is None else torch.sum(weights * losses)
         loss = part / total_weight

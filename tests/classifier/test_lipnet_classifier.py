@@ -127,6 +127,25 @@ def test_lipnet_classifier_learns_in_both_precisions(precision):
     assert {p.dtype for p in clf.net_.module_.parameters()} == {torch.float32}
 
 
+def test_bfloat16_covers_training_forward_passes_only():
+    """Check autocast applies to training's forward pass, not to prediction's."""
+    X, y = _data(n=20)
+    clf = _clf(precision="bfloat16", dropout=0.0).fit(X, y)
+    net = clf.net_
+    inputs, _ = clf.network_input(X).batch(torch.arange(20))
+    outputs = {}
+    for training in (True, False):
+        net.module_.train(training)
+        for dtype in (torch.bfloat16, None):
+            net.autocast_dtype = dtype
+            with torch.no_grad():
+                outputs[training, dtype] = net.infer(inputs)
+    assert outputs[True, torch.bfloat16].dtype == torch.float32
+    assert not torch.equal(outputs[True, torch.bfloat16], outputs[True, None])
+    torch.testing.assert_close(outputs[True, torch.bfloat16], outputs[True, None], atol=0.05, rtol=0.05)
+    assert torch.equal(outputs[False, torch.bfloat16], outputs[False, None])
+
+
 def test_lipnet_classifier_auto_precision_follows_the_cpu(monkeypatch):
     """Check "auto" takes bfloat16 only where the CPU computes it natively."""
     X, y = _data(n=20)
