@@ -10,7 +10,7 @@ ratio sklipo/raw and the share of the machine's matmul GFLOP/s (a float32
 matmul probe run in the same process), with the issue's targets.
 
 Run: python benchmarks/bench_lipnet_training.py [--threads 2] [--repeat 3]
-     [--precision auto|float32|bfloat16]
+     [--precision auto|float32|bfloat16] [--problem lamellarity|encapsulation]
 
 The matmul probe is float32: with bfloat16 training the share compares
 bfloat16 work with float32 peak, and can pass 100 %.
@@ -118,13 +118,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--problem", choices=["lamellarity", "encapsulation"],
+                        default="lamellarity")
     parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                         help="LipNetClassifier's precision (auto: bfloat16 where the CPU has it)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     X, y = make_liposomes(
-        n_samples=N_TRAIN + 400, weights=[1, 1, 1], problem="lamellarity", random_state=0,
+        n_samples=N_TRAIN + 400, weights=[1, 1, 1], problem=args.problem, random_state=0,
         return_X_y=True,
     )
     images = np.asarray(make_pipeline(CropParticle("masked"), Resize(28)).fit_transform(X))
@@ -157,7 +159,7 @@ def main():
     flops = training_flops(LipNet("lipnet4", input_shape=(28, 28), n_classes=3), (1, 28, 28))
     n = N_TRAIN * N_EPOCHS
     print(
-        f"LipNet-4, 28x28, batch {BATCH_SIZE}, {N_EPOCHS} epochs of {N_TRAIN} samples, "
+        f"LipNet-4, 28x28, batch {BATCH_SIZE}, {N_EPOCHS} epochs of {N_TRAIN} {args.problem} samples, "
         f"{args.threads} thread(s), median of {args.repeat} interleaved runs (seeds 0..)"
     )
     print(f"load average {os.getloadavg()}; {flops / 1e6:.1f} MFLOP per sample")
