@@ -1,6 +1,7 @@
 """Training speed and accuracy of LipNetClassifier against a hand-written PyTorch loop.
 
-LipNet-4 on 28x28 crops of synthetic liposomes (lamellarity), batch size 32,
+LipNet-4 on 28x28 crops of synthetic liposomes (lamellarity, or
+encapsulation with --problem), batch size 32,
 10 epochs, no augmentation, the same seed. The raw loop and sklipo run
 interleaved (A, B, A, B, ...) and the medians are compared, so load from
 other programs hits both alike. Printed per method: samples/s, the work done
