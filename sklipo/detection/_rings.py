@@ -14,6 +14,8 @@ import numpy as np
 import scipy.fft
 from scipy import ndimage as ndi
 
+from sklipo.utils import box_intersections
+
 __all__ = []
 
 # Contrast is clipped here (noise units) before averaging along circles, so
@@ -51,13 +53,7 @@ _NEW_SHARE = 0.3
 
 def _box_overlaps(a, b):
     """IoU of every pair of boxes, and the share of each box of `b` inside each of `a`."""
-    top = np.maximum(a[:, None, 0], b[None, :, 0])
-    left = np.maximum(a[:, None, 1], b[None, :, 1])
-    bottom = np.minimum(a[:, None, 2], b[None, :, 2])
-    right = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(bottom - top, 0, None) * np.clip(right - left, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    inter, area_a, area_b = box_intersections(a, b)
     iou = inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
     return iou, inter / np.maximum(area_b[None, :], 1e-9)
 

@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from sklipo.utils import check_boxes
+from sklipo.utils import box_intersections, check_boxes
 
 __all__ = ["box_iou", "detection_f1_score", "detection_scores", "match_boxes"]
 
@@ -82,13 +82,7 @@ def box_iou(boxes_a, boxes_b):
     """
     a = check_boxes(boxes_a, "boxes_a")
     b = check_boxes(boxes_b, "boxes_b")
-    top = np.maximum(a[:, None, 0], b[None, :, 0])
-    left = np.maximum(a[:, None, 1], b[None, :, 1])
-    bottom = np.minimum(a[:, None, 2], b[None, :, 2])
-    right = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(bottom - top, 0, None) * np.clip(right - left, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    inter, area_a, area_b = box_intersections(a, b)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 

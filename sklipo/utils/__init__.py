@@ -6,7 +6,7 @@ behind it hold one idea each.
 
 # License: BSD 3 clause
 
-from sklipo.utils._boxes import check_boxes
+from sklipo.utils._boxes import box_intersections, check_boxes
 from sklipo.utils._cluster import dask_backend
 from sklipo.utils._files import (
     check_writable,
@@ -23,6 +23,7 @@ from sklipo.utils._validation import check_label_types, check_range, describe_pa
 
 __all__ = [
     "bounding_box",
+    "box_intersections",
     "check_boxes",
     "check_label_types",
     "check_range",

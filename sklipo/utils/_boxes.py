@@ -4,7 +4,7 @@
 
 import numpy as np
 
-__all__ = ["check_boxes"]
+__all__ = ["box_intersections", "check_boxes"]
 
 
 def check_boxes(boxes, name):
@@ -44,3 +44,35 @@ def check_boxes(boxes, name):
             "rows are (top, left, bottom, right)."
         )
     return boxes
+
+
+def box_intersections(a, b):
+    """The overlap area of every pair of boxes, and each box's area.
+
+    Parameters
+    ----------
+    a, b : ndarray of shape (k, 4) and (m, 4)
+        Rows (top, left, bottom, right), as :func:`check_boxes` returns them.
+
+    Returns
+    -------
+    intersections : ndarray of shape (k, m)
+        The area shared by ``a[i]`` and ``b[j]``; 0 where they do not meet.
+    area_a, area_b : ndarray of shape (k,) and (m,)
+        The areas of the boxes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklipo.utils import box_intersections
+    >>> box_intersections(np.array([[0., 0, 4, 4]]), np.array([[2., 2, 6, 6]]))[0]
+    array([[4.]])
+    """
+    top = np.maximum(a[:, None, 0], b[None, :, 0])
+    left = np.maximum(a[:, None, 1], b[None, :, 1])
+    bottom = np.minimum(a[:, None, 2], b[None, :, 2])
+    right = np.minimum(a[:, None, 3], b[None, :, 3])
+    intersections = np.clip(bottom - top, 0, None) * np.clip(right - left, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return intersections, area_a, area_b
