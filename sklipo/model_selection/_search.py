@@ -413,24 +413,16 @@ default=all
     """
     if resource not in ("n_samples", "epochs"):
         raise ValueError(f"resource must be 'n_samples' or 'epochs'; got {resource!r}.")
-    grids = recipe_space(
-        families=families,
-        architectures=architectures,
-        image_sizes=image_sizes,
-        epochs=epochs,
-        imbalance=imbalance,
-        resource=resource,
-        device=device,
-        random_state=random_state,
-    )
-    anchors = recipe_anchors(
-        families=families,
-        architectures=architectures,
-        image_sizes=image_sizes,
-        epochs=epochs,
-        imbalance=imbalance,
-        resource=resource,
-    )
+    choices = {
+        "families": families,
+        "architectures": architectures,
+        "image_sizes": image_sizes,
+        "epochs": epochs,
+        "imbalance": imbalance,
+        "resource": resource,
+    }
+    grids = recipe_space(**choices, device=device, random_state=random_state)
+    anchors = recipe_anchors(**choices)
     pipeline = recipe_pipeline(device=device, random_state=random_state)
     extra = {}
     if resource == "epochs":
