@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from sklipo.quantification._cross_fit import cross_fit
+from sklipo.quantification._cross_fit import cross_fit, predicted_probabilities
 from sklipo.quantification._prevalence import _check_not_empty
 from sklipo.utils import check_label_types
 
@@ -276,7 +276,7 @@ class ConformalClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _proba(self, model, X):
         """`model`'s probabilities of `X`, one column per class of `classes_`."""
-        proba = np.asarray(model.predict_proba(X), dtype=float)
+        proba = predicted_probabilities(model, X)
         columns = np.searchsorted(self.classes_, model.classes_)
         if len(columns) == len(self.classes_):
             return proba
