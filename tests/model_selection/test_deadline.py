@@ -60,10 +60,10 @@ def test_anchors_follow_the_search_choices():
     """Check the anchors: left out when their family or treatment is, no epochs as resource."""
     anchors = recipe_anchors()
     assert [a.get("crop__mode", a.get("crop")) for a in anchors] == [
-        "masked", "surrounding", "passthrough"
+        "masked", "cropped", "surrounding", "passthrough"
     ]
-    assert all(a["clf__balanced_batches"] for a in anchors[:2])
-    assert len(recipe_anchors(families=("lipnet",))) == 2
+    assert all(a["clf__balanced_batches"] for a in anchors[:3])
+    assert len(recipe_anchors(families=("lipnet",))) == 3
     assert len(recipe_anchors(imbalance=("class_weight",))) == 1  # the SVM only
     epochs = recipe_anchors(families=("lipnet",), resource="epochs")
     assert epochs and not any("clf__max_epochs" in a for a in epochs)
