@@ -23,6 +23,9 @@ from sklipo.model_selection._deadline import (
 )
 from sklipo.model_selection._plan import best_schedule, cost_factor, pilot
 from sklipo.model_selection._space import (
+    _ARCHITECTURES,
+    _EPOCHS,
+    _IMAGE_SIZES,
     FAMILIES,
     IMBALANCE_TREATMENTS,
     recipe_anchors,
@@ -315,9 +318,9 @@ def make_search(
     *,
     budget=None,
     families=FAMILIES,
-    architectures=("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"),
-    image_sizes=(28, 48, 64),
-    epochs=(15, 30, 60),
+    architectures=_ARCHITECTURES,
+    image_sizes=_IMAGE_SIZES,
+    epochs=_EPOCHS,
     imbalance=IMBALANCE_TREATMENTS,
     resource="n_samples",
     n_candidates=27,

@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklipo.augmentation import Augmentation
 from sklipo.classifier import LipNetClassifier
 from sklipo.features import make_svm_baseline
+from sklipo.nets import ARCHITECTURES
 from sklipo.preprocessing import CropParticle, IntensityNormalizer, Resize
 from sklipo.sampling import AugmentedOverSampler
 
@@ -28,6 +29,11 @@ IMBALANCE_TREATMENTS = (
     "logit_adjusted",
     "post_hoc",
 )
+
+# what a search tries by default: the fixed-size LipNets, their image sizes, epochs
+_ARCHITECTURES = tuple(name for name in ARCHITECTURES if name != "lipnet_fcn")
+_IMAGE_SIZES = (28, 48, 64)
+_EPOCHS = (15, 30, 60)
 
 _PASS = ["passthrough"]
 
@@ -149,9 +155,9 @@ def _ensembles(device, random_state):
 def recipe_space(
     *,
     families=FAMILIES,
-    architectures=("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"),
-    image_sizes=(28, 48, 64),
-    epochs=(15, 30, 60),
+    architectures=_ARCHITECTURES,
+    image_sizes=_IMAGE_SIZES,
+    epochs=_EPOCHS,
     imbalance=IMBALANCE_TREATMENTS,
     resource="n_samples",
     device="cpu",
@@ -236,9 +242,9 @@ def recipe_space(
 def recipe_anchors(
     *,
     families=FAMILIES,
-    architectures=("lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"),
-    image_sizes=(28, 48, 64),
-    epochs=(15, 30, 60),
+    architectures=_ARCHITECTURES,
+    image_sizes=_IMAGE_SIZES,
+    epochs=_EPOCHS,
     imbalance=IMBALANCE_TREATMENTS,
     resource="n_samples",
 ):
