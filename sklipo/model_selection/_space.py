@@ -253,8 +253,8 @@ def recipe_anchors(
     A LipNet (LipNet-4 where it is among `architectures`) on 28x28 images
     (or the smallest of `image_sizes`), quantile-normalised per image, with
     balanced batches and 30 epochs (or the most of `epochs`), shown masked,
-    cropped and with its surrounding; and the SVM baseline. Each is left out when
-    the search's choices exclude it (``"balanced_batches"`` not in
+    cropped and with its surrounding; and the SVM baseline. Each is left out
+    when the search's choices exclude it (``"balanced_batches"`` not in
     `imbalance`, ``"lipnet"`` or ``"svm"`` not in `families`). The same for
     every data set: the search still has to find out which is best, and
     whether a drawn candidate beats them.
@@ -279,7 +279,8 @@ def recipe_anchors(
         }
         if resource == "n_samples":
             network["clf__max_epochs"] = 30 if 30 in epochs else max(epochs)
-        anchors += [{**network, "crop__mode": mode} for mode in ("masked", "cropped", "surrounding")]
+        modes = ("masked", "cropped", "surrounding")
+        anchors += [{**network, "crop__mode": mode} for mode in modes]
     if "svm" in families:
         svm = {key: value[0] for key, value in _on_particles({}).items()}
         anchors.append({**svm, "clf": make_svm_baseline(probability=True)})
