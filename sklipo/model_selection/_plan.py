@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.model_selection import StratifiedShuffleSplit
 
 __all__ = ["best_schedule", "cost_factor", "pilot"]
@@ -92,11 +93,33 @@ def _mean_choice(grids, key, default):
     return float(np.mean(values)) if values else float(default)
 
 
+def _ensemble_cost(clf, estimator):
+    """Networks an ensemble classifier trains, in fits of `estimator`'s default recipe.
+
+    Each member that holds a network counts its own cost (members without
+    one, such as the SVM, count nothing); a stacking ensemble fits its
+    members once per internal fold and once more on all the data.
+    """
+    if not isinstance(clf, (VotingClassifier, StackingClassifier)):
+        return 1.0
+    cost = 0.0
+    for _, member in clf.estimators:
+        params = member.get_params() if hasattr(member, "get_params") else {}
+        if any(key.endswith("max_epochs") for key in params):
+            cost += cost_factor(params, estimator)
+    if isinstance(clf, StackingClassifier):
+        folds = clf.cv if isinstance(clf.cv, Integral) else 5
+        cost *= folds + 1
+    return cost
+
+
 def cost_factor(param_distributions, estimator):
     """A candidate's mean cost relative to the estimator's default recipe.
 
     `param_distributions` is a grid or a list of grids, or one candidate's
-    settings (a dict of single values).
+    settings (a dict of single values). The cost is that of the epochs and
+    the pixel area over the default's, times the networks a candidate trains
+    (several for an ensemble).
     """
     grids = param_distributions if isinstance(param_distributions, list) else [
         param_distributions
@@ -113,5 +136,9 @@ def cost_factor(param_distributions, estimator):
     if "resize__size" in defaults and isinstance(defaults["resize__size"], Integral):
         base = defaults["resize__size"]
         sizes = [s for g in grids for s in g.get("resize__size", [base])]
-        factor *= float(np.mean([(s / base) ** 2 for s in sizes]))
-    return factor
+        factor *= float(np.mean([(s / base) ** 2 for s in sizes if isinstance(s, Real)] or [1.0]))
+    networks = [
+        np.mean([_ensemble_cost(clf, estimator) for clf in grid.get("clf", [None])])
+        for grid in grids
+    ]
+    return factor * float(np.mean(networks))

@@ -26,6 +26,29 @@ def _family(estimator):
     return "svm" if kind == "Pipeline" else kind
 
 
+def _seed_members(clf):
+    """The members of a soft vote of recipes that differ only in their seeds, or None."""
+    if type(clf).__name__ != "VotingClassifier" or clf.voting != "soft":
+        return None
+    members = [member for _, member in clf.estimators]
+
+    def settings(member):
+        if not hasattr(member, "get_params") or "clf__architecture" not in member.get_params():
+            return None
+        # the leaf settings: the steps' own reprs carry their seeds
+        return {
+            key: repr(value)
+            for key, value in member.get_params(deep=True).items()
+            if not key.endswith("random_state") and key != "steps"
+            and not hasattr(value, "get_params")
+        }
+
+    first = settings(members[0])
+    if first is None or any(settings(member) != first for member in members[1:]):
+        return None
+    return members
+
+
 def _imbalance(params):
     treatments = []
     if params.get("clf__class_weight") is not None:
@@ -70,6 +93,11 @@ def describe_recipe(estimator):
     'lipnet4'
     """
     params = estimator.get_params()
+    members = _seed_members(params.get("clf"))
+    if members:
+        recipe = describe_recipe(members[0])
+        recipe["family"] += f" (soft vote of {len(members)} seeds)"
+        return recipe
     family = _family(estimator)
     if not family.startswith("lipnet"):
         return {"family": family, "classifier": _name(params.get("clf", estimator))}

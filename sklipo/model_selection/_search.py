@@ -425,7 +425,7 @@ default=all
         "resource": resource,
     }
     grids = recipe_space(**choices, device=device, random_state=random_state)
-    anchors = recipe_anchors(**choices)
+    anchors = recipe_anchors(**choices, device=device, random_state=random_state)
     pipeline = recipe_pipeline(device=device, random_state=random_state)
     extra = {}
     if resource == "epochs":

@@ -5,6 +5,7 @@ import warnings
 
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import VotingClassifier
 
 from sklipo.datasets import make_liposomes
 from sklipo.model_selection import make_search, recipe_anchors, recipe_pipeline
@@ -56,20 +57,46 @@ def test_without_deadline_restores_the_callbacks():
     assert without_deadline(pipeline).get_params()["clf__callbacks"] is None
 
 
+def _network_settings(anchor):
+    """An anchor's network settings: its own, or its seed ensemble's first member's."""
+    clf = anchor.get("clf")
+    if isinstance(clf, VotingClassifier):
+        return clf.estimators[0][1].get_params()
+    return anchor
+
+
 def test_anchors_follow_the_search_choices():
     """Check the anchors: left out when their family or treatment is, no epochs as resource."""
     anchors = recipe_anchors()
-    assert [a.get("crop__mode", a.get("crop")) for a in anchors] == [
+    assert [_network_settings(a).get("crop__mode", a.get("crop")) for a in anchors] == [
         "masked", "cropped", "surrounding", "passthrough"
     ]
-    assert all(a["clf__balanced_batches"] for a in anchors[:3])
+    assert all(_network_settings(a)["clf__balanced_batches"] for a in anchors[:3])
     assert len(recipe_anchors(families=("lipnet",))) == 3
     assert len(recipe_anchors(imbalance=("class_weight",))) == 1  # the SVM only
     epochs = recipe_anchors(families=("lipnet",), resource="epochs")
     assert epochs and not any("clf__max_epochs" in a for a in epochs)
     small = recipe_anchors(image_sizes=(48, 64), epochs=(15,), architectures=("lipnet2",))
-    assert small[0]["resize__size"] == 48 and small[0]["clf__max_epochs"] == 15
-    assert small[0]["clf__architecture"] == "lipnet2"
+    settings = _network_settings(small[0])
+    assert settings["resize__size"] == 48 and settings["clf__max_epochs"] == 15
+    assert settings["clf__architecture"] == "lipnet2"
+
+
+def test_network_anchors_are_seed_ensembles():
+    """Check that each network anchor is a soft vote of networks that differ in their seed."""
+    anchors = recipe_anchors(families=("lipnet",), random_state=RND_SEED)
+    for anchor in anchors:
+        assert anchor["crop"] == anchor["resize"] == "passthrough"
+        vote = anchor["clf"]
+        assert vote.voting == "soft" and len(vote.estimators) == 3
+        seeds = [member.get_params()["clf__random_state"] for _, member in vote.estimators]
+        assert len(set(seeds)) == 3 and all(isinstance(seed, int) for seed in seeds)
+    again = recipe_anchors(families=("lipnet",), random_state=RND_SEED)
+    assert str(again) == str(anchors)  # the same seeds for the same random_state
+    unseeded = recipe_anchors(families=("lipnet",))[0]["clf"]
+    assert [m.get_params()["clf__random_state"] for _, m in unseeded.estimators] == [None] * 3
+    singles = recipe_anchors(families=("lipnet",), n_seeds=1)
+    assert [a["crop__mode"] for a in singles] == ["masked", "cropped", "surrounding"]
 
 
 def test_budgeted_search_tries_the_anchors_first_and_strips_the_deadline(data):
