@@ -17,11 +17,12 @@ from sklipo.model_selection import (
     BudgetedHalvingSearchCV,
     describe_recipe,
     make_search,
+    recipe_anchors,
     recipe_pipeline,
     recipe_space,
     search_report,
 )
-from sklipo.model_selection._plan import _schedule, best_schedule
+from sklipo.model_selection._plan import _schedule, best_schedule, cost_factor
 
 RND_SEED = 0
 
@@ -102,6 +103,33 @@ def test_best_schedule_counts_cheap_anchors():
     cheap = best_schedule(300.0, 0.01, 5.0, 20, 1000, 3, cheap_anchors)
     assert cheap["n_candidates"] > costly["n_candidates"]
     assert cheap["estimated_seconds"] <= 300.0 and cheap["refit_seconds"] < 15.0
+
+
+def test_cost_counts_the_networks_of_an_ensemble():
+    """Check that an ensemble costs its members' networks, stacking once per fold and refit."""
+    pipeline = recipe_pipeline()
+    seeds, svm = recipe_anchors(families=("lipnet", "svm"), random_state=RND_SEED)[::3]
+    assert cost_factor(seeds, pipeline) == pytest.approx(3.0)
+    assert cost_factor(svm, pipeline) == pytest.approx(1.0)
+    big = recipe_anchors(families=("lipnet",), image_sizes=(56,), epochs=(60,))[0]
+    assert cost_factor(big, pipeline) == pytest.approx(3 * 2 * 4)
+    (grid,) = recipe_space(families=("ensemble",), random_state=RND_SEED)
+    voting, stacking = grid["clf"]  # one network and the SVM; stacking with cv=3
+    assert cost_factor({**grid, "clf": voting}, pipeline) == pytest.approx(1.0)
+    assert cost_factor({**grid, "clf": stacking}, pipeline) == pytest.approx(4.0)
+    assert cost_factor(grid, pipeline) == pytest.approx(2.5)
+
+
+def test_describe_recipe_names_a_seed_ensemble():
+    """Check that a soft vote of seeds is described by its recipe, other votes by kind."""
+    seeds = recipe_anchors(families=("lipnet",), random_state=RND_SEED)[1]
+    recipe = describe_recipe(recipe_pipeline().set_params(**seeds))
+    assert recipe["family"] == "lipnet (soft vote of 3 seeds)"
+    assert recipe["input"] == "cropped" and recipe["architecture"] == "lipnet4"
+    mixed = clone(seeds["clf"])
+    mixed.estimators[2][1].set_params(crop__mode="masked")
+    recipe = describe_recipe(recipe_pipeline().set_params(**{**seeds, "clf": mixed}))
+    assert recipe == {"family": "ensemble (soft voting)", "classifier": "VotingClassifier"}
 
 
 def _tiny_search(**params):
