@@ -183,6 +183,12 @@ def _scoring(search):
 
 
 def _params_text(params):
+    members = _seed_members(params.get("clf"))
+    if members:  # the settings of a seed ensemble's members, not its class
+        recipe = describe_recipe(members[0])
+        return f"{len(members)} seeds of: " + "; ".join(
+            f"{key}={value}" for key, value in recipe.items() if key != "family"
+        )
     return "; ".join(f"{key}={_short(value)}" for key, value in sorted(params.items()))
 
 

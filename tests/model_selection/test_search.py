@@ -169,6 +169,8 @@ def test_search_is_deterministic_and_picklable(data):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(first)).predict_proba(X), proba)
     report = search_report(first)
     assert "## Chosen recipe" in report and "## Leaderboard" in report
+    # the anchors' seed ensembles are listed by their members' recipe
+    assert "3 seeds of: input=masked;" in report and "3 seeds of: input=cropped;" in report
 
 
 def test_budget_plans_the_search(data):
