@@ -7,7 +7,7 @@ import time
 from sklearn.base import clone
 from skorch.callbacks import EarlyStopping
 
-__all__ = ["SearchClock", "with_deadline", "without_deadline"]
+__all__ = ["SearchClock", "callback_keys", "with_deadline", "without_deadline"]
 
 
 class SearchClock:
@@ -65,7 +65,8 @@ class DeadlineStop(EarlyStopping):
             raise KeyboardInterrupt
 
 
-def _callback_keys(estimator):
+def callback_keys(estimator):
+    """The ``callbacks`` parameters (list or None) of `estimator` and its parts, by key."""
     params = estimator.get_params()
     return {
         key: value
@@ -94,7 +95,7 @@ def with_deadline(estimator, clock):
         The clone.
     """
     estimator = clone(estimator)
-    keys = _callback_keys(estimator)
+    keys = callback_keys(estimator)
     estimator.set_params(
         **{key: list(value or []) + [DeadlineStop(clock)] for key, value in keys.items()}
     )
@@ -115,7 +116,7 @@ def without_deadline(estimator):
         The same object.
     """
     stripped = {}
-    for key, value in _callback_keys(estimator).items():
+    for key, value in callback_keys(estimator).items():
         if value and any(isinstance(item, DeadlineStop) for item in value):
             kept = [item for item in value if not isinstance(item, DeadlineStop)]
             stripped[key] = kept or None

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval
 
 from sklipo.model_selection._deadline import (
     SearchClock,
+    callback_keys,
     with_deadline,
     without_deadline,
 )
@@ -229,6 +230,10 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
             del self._clock, self._refit_window
         if hasattr(self, "best_estimator_"):
             without_deadline(self.best_estimator_)
+        for params in getattr(self, "cv_results_", {}).get("params", []):
+            for value in params.values():
+                if _has_params(value):
+                    without_deadline(value)
         self.elapsed_ = time.perf_counter() - start
         return self
 
@@ -254,7 +259,14 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
                 n_candidates - len(anchors),
                 random_state=self.random_state,
             )
-        return anchors + list(drawn)
+        candidates = anchors + list(drawn)
+        if self.budget_plan_ is not None:
+            # the networks inside a candidate's own estimators (an ensemble's) stop too
+            candidates = [
+                {key: _with_deadline_inside(value, self._clock) for key, value in params.items()}
+                for params in candidates
+            ]
+        return candidates
 
     # -- planning ------------------------------------------------------------
 
@@ -299,6 +311,17 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
             **best,
             "estimated_seconds": float(time.perf_counter() - start + best["estimated_seconds"]),
         }
+
+
+def _has_params(value):
+    return hasattr(value, "get_params") and not isinstance(value, type)
+
+
+def _with_deadline_inside(value, clock):
+    """`value`, or a clone whose networks stop at `clock` if it is an estimator with networks."""
+    if _has_params(value) and callback_keys(value):
+        return with_deadline(value, clock)
+    return value
 
 
 @contextlib.contextmanager

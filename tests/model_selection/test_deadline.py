@@ -117,3 +117,34 @@ def test_budgeted_search_tries_the_anchors_first_and_strips_the_deadline(data):
     callbacks = search.best_estimator_.get_params().get("clf__callbacks")
     assert not any(isinstance(c, DeadlineStop) for c in callbacks or [])
     assert search.get_params()["estimator"].get_params()["clf__callbacks"] is None
+
+
+def test_networks_inside_an_ensemble_candidate_stop_at_the_deadline(data):
+    """Check that a budgeted search's ensemble candidates get the deadline, and lose it after."""
+    X, y = data
+    search = make_search(
+        budget=1.0, families=("lipnet",), architectures=("lipnet1",), image_sizes=(12,),
+        epochs=(4,), imbalance=("balanced_batches",), n_candidates=1, cv=2,
+        random_state=RND_SEED,
+    )
+    search.budget_plan_, search._clock = {}, SearchClock(deadline=time.time() - 1.0)
+    (candidate,) = search._generate_candidate_params()
+    vote = candidate["clf"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clone(vote).fit(X, y)  # cloned as the search clones it
+        epochs = [member[-1].n_epochs_ for member in vote.fit(X, y).estimators_]
+    assert epochs == [1, 1, 1]
+    assert search.anchors[0]["clf"].get_params()["seed0__clf__callbacks"] is None
+
+    search = make_search(
+        budget=5.0, families=("lipnet",), architectures=("lipnet1",), image_sizes=(12,),
+        epochs=(1,), imbalance=("balanced_batches",), cv=2, random_state=RND_SEED,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    votes = [params["clf"] for params in search.cv_results_["params"] if "clf" in params]
+    assert votes  # the anchors
+    for vote in votes:
+        assert all(vote.get_params()[f"seed{i}__clf__callbacks"] is None for i in range(3))
