@@ -68,13 +68,13 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
     (architectures and samplers differ in cost, the SVM costs far less than a
     network), so the budget is also *enforced* on the networks: once the
     search has used its budget less the refit's estimated time, every network
-    fit of the search (a ``callbacks`` parameter of the estimator's steps)
-    ends after its current epoch, so the rounds left finish quickly (and
-    rank their candidates on fewer epochs); the refit of the best candidate
-    then stops at the end of the budget, but gets at least its estimated
-    time. Fits without epochs (the SVM, and the networks inside an ensemble
-    candidate) are not stopped, so a search can still end somewhat after its
-    budget; compare ``elapsed_`` with ``budget``.
+    fit of the search (a ``callbacks`` parameter of the estimator's steps, or
+    of an ensemble's members) ends after its current epoch, so the rounds
+    left finish quickly (and rank their candidates on fewer epochs); the
+    refit of the best candidate then stops at the end of the budget, but gets
+    at least its estimated time. Fits without epochs (the SVM, a stacking
+    ensemble's final estimator) are not stopped, so a search can still end
+    somewhat after its budget; compare ``elapsed_`` with ``budget``.
 
     Parameters
     ----------
