@@ -222,7 +222,8 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
             refit = self.budget_plan_["refit_seconds"]
             end = time.time() + self.budget - (time.perf_counter() - start)
             self._clock.deadline = max(end - refit, time.time())
-            self._refit_window = (end, refit)
+            # the default recipe's refit, to price the chosen candidate's
+            self._refit_window = (end, refit / self.budget_plan_["cost_factor"])
         try:
             with _set_for_fit(self, planned):
                 super().fit(X, y, **params)
@@ -241,11 +242,17 @@ class BudgetedHalvingSearchCV(HalvingRandomSearchCV):
         try:
             super()._run_search(evaluate_candidates, callback_ctx=callback_ctx)
         finally:
-            # the refit: until the budget's end, and at least its planned time
-            self._clock.deadline = None
-            if self._refit_window is not None:
-                end, refit = self._refit_window
-                self._clock.deadline = max(end, time.time() + refit)
+            self._clock.deadline = None  # until the best candidate is known
+
+    def _select_best_index(self, refit, refit_metric, results):
+        best = super()._select_best_index(refit, refit_metric, results)
+        if self._refit_window is not None:
+            # the refit: until the budget's end, and at least the chosen
+            # candidate's estimated time (an ensemble's, several networks)
+            end, default_refit = self._refit_window
+            cost = cost_factor(results["params"][best], self.estimator)
+            self._clock.deadline = max(end, time.time() + default_refit * cost)
+        return best
 
     def _generate_candidate_params(self):
         n_candidates = self.n_candidates

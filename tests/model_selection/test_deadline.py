@@ -3,6 +3,7 @@
 import time
 import warnings
 
+import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.ensemble import VotingClassifier
@@ -148,3 +149,16 @@ def test_networks_inside_an_ensemble_candidate_stop_at_the_deadline(data):
     assert votes  # the anchors
     for vote in votes:
         assert all(vote.get_params()[f"seed{i}__clf__callbacks"] is None for i in range(3))
+
+
+def test_refit_gets_the_chosen_candidates_time():
+    """Check that the refit's deadline is priced by the chosen candidate, not the mean one."""
+    search = make_search(budget=60.0, families=("lipnet", "svm"), random_state=RND_SEED)
+    search._clock, search._refit_window = SearchClock(), (time.time(), 10.0)
+    results = {
+        "iter": np.array([0, 0]),
+        "mean_test_score": np.array([0.5, 0.9]),
+        "params": [search.anchors[-1], search.anchors[0]],  # the SVM, a 3-seed ensemble
+    }
+    assert search._select_best_index(True, "score", results) == 1
+    assert search._clock.deadline == pytest.approx(time.time() + 30.0, abs=1.0)
