@@ -270,10 +270,11 @@ def recipe_anchors(
     cropped and with its surrounding; each as a soft vote of `n_seeds` such
     networks trained from different seeds (a deep ensemble: on 750
     liposomes, three seeds scored about 0.03 balanced accuracy above one
-    network), and the SVM baseline. Each is left out when the search's choices exclude it
-    (``"balanced_batches"`` not in `imbalance`, ``"lipnet"`` or ``"svm"``
-    not in `families`). The same for every data set: the search still has
-    to find out which is best, and whether a drawn candidate beats them.
+    network), and the SVM baseline. Each is left out when the search's
+    choices exclude it (``"balanced_batches"`` not in `imbalance`,
+    ``"lipnet"`` or ``"svm"`` not in `families`). The same for every data
+    set: the search still has to find out which is best, and whether a drawn
+    candidate beats them.
 
     Parameters
     ----------
