@@ -98,7 +98,8 @@ def _ensemble_cost(clf, estimator):
 
     Each member that holds a network counts its own cost (members without
     one, such as the SVM, count nothing); a stacking ensemble fits its
-    members once per internal fold and once more on all the data.
+    members once per internal fold and once more on all the data. An
+    ensemble without networks counts as one.
     """
     if not isinstance(clf, (VotingClassifier, StackingClassifier)):
         return 1.0
@@ -110,7 +111,8 @@ def _ensemble_cost(clf, estimator):
     if isinstance(clf, StackingClassifier):
         folds = clf.cv if isinstance(clf.cv, Integral) else 5
         cost *= folds + 1
-    return cost
+    # priced at least as one network, as a lone SVM candidate is
+    return max(cost, 1.0)
 
 
 def cost_factor(param_distributions, estimator):

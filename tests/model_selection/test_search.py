@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import HalvingRandomSearchCV, ParameterSampler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -118,6 +119,8 @@ def test_cost_counts_the_networks_of_an_ensemble():
     assert cost_factor({**grid, "clf": voting}, pipeline) == pytest.approx(1.0)
     assert cost_factor({**grid, "clf": stacking}, pipeline) == pytest.approx(4.0)
     assert cost_factor(grid, pipeline) == pytest.approx(2.5)
+    svms = VotingClassifier([("a", svm["clf"]), ("b", clone(svm["clf"]))], voting="soft")
+    assert cost_factor({**svm, "clf": svms}, pipeline) == pytest.approx(1.0)  # as one SVM
 
 
 def test_describe_recipe_names_a_seed_ensemble():
