@@ -133,8 +133,8 @@ def test_networks_inside_an_ensemble_candidate_stop_at_the_deadline(data):
     vote = candidate["clf"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clone(vote).fit(X, y)  # cloned as the search clones it
-        epochs = [member[-1].n_epochs_ for member in vote.fit(X, y).estimators_]
+        fitted = clone(vote).fit(X, y)  # cloned as the search clones it
+    epochs = [member[-1].n_epochs_ for member in fitted.estimators_]
     assert epochs == [1, 1, 1]
     assert search.anchors[0]["clf"].get_params()["seed0__clf__callbacks"] is None
 
